@@ -1,0 +1,52 @@
+# Every target sets up .venv first if it is missing or out of date.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+export HELPERS_PROGRESS ?= 0
+
+.PHONY: book serve lab test release bench lint clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make book     build the website into _build/html (executes the notebooks; cached)"
+	@echo "make serve    serve the built site on http://127.0.0.1:$(PORT)"
+	@echo "make lab      open JupyterLab on the chapters"
+	@echo "make test     lint, unit tests, notebooks (nbval), release sync, site build and browser test"
+	@echo "make release  regenerate chapters/ (student edition) from solutions/"
+	@echo "make bench    time each notebook, the cached site rebuild and the test suite"
+	@echo "make clean    remove _build and caches (keeps .venv)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -qq -r requirements.txt -e .
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:$(PORT)"
+
+serve: $(STAMP)
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters/
+
+release: $(STAMP)
+	$(BIN)/python -m helpers.exercises release
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests solutions chapters
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+bench: $(STAMP)
+	$(BIN)/python tests/bench.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,46 @@
+"""Command line: ``python -m helpers.exercises release [--check]`` and ``python -m helpers.exercises list``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.exercises", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    rel = commands.add_parser("release", help="write chapters/ (student edition) from solutions/")
+    rel.add_argument("--solutions", type=Path, default=Path("solutions"))
+    rel.add_argument("--chapters", type=Path, default=Path("chapters"))
+    rel.add_argument("--config", type=Path, default=Path("_config.yml"))
+    rel.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything is out of date")
+    commands.add_parser("list", help="list the exercise catalogue")
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        from helpers.exercises import catalogue
+
+        for exercise in catalogue().values():
+            print(f"{exercise.id:32} {exercise.points} pt  {exercise.kind:9} {exercise.title}")
+        return 0
+
+    from helpers.exercises.release import ReleaseError, release
+
+    try:
+        changed = release(args.solutions, args.chapters, args.config, check_only=args.check)
+    except ReleaseError as error:
+        print(f"release: {error}", file=sys.stderr)
+        return 2
+    if args.check:
+        if changed:
+            print("Out of date (run `make release`):\n  " + "\n  ".join(changed), file=sys.stderr)
+            return 1
+        print("chapters/ and solutions/ are up to date.")
+        return 0
+    print("\n".join(f"wrote {path}" for path in changed) or "Nothing to do: everything is up to date.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

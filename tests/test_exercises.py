@@ -1,0 +1,140 @@
+"""check() and hint(): the four outcomes, strict mode, and feedback a student can act on."""
+
+import pytest
+import torch
+
+from helpers import exercises
+from helpers.exercises import ExerciseFailed, Outcome, check, evaluate, hint
+from helpers.exercises.compare import choice, close, describe, equal
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+@pytest.fixture(autouse=True)
+def student_mode(monkeypatch):
+    monkeypatch.delenv("HELPERS_STRICT", raising=False)
+
+
+def test_four_outcomes():
+    assert evaluate("01.unbiased_variance", lambda x: x.var(-1)).outcome is Outcome.CORRECT
+    assert evaluate("01.unbiased_variance", lambda x: x.var(-1, correction=0)).outcome is Outcome.INCORRECT
+    assert evaluate("01.unbiased_variance", stub).outcome is Outcome.NOT_ATTEMPTED
+    assert evaluate("01.unbiased_variance", lambda x: x / 0 + undefined_name).outcome is Outcome.ERROR  # noqa: F821
+
+
+def test_incorrect_feedback_names_input_result_reason_and_cause(capsys):
+    check("01.unbiased_variance", lambda x: x.var(-1, correction=0))
+    out = capsys.readouterr().out
+    assert "❌ 01.unbiased_variance" in out
+    assert "input: a sample of 10 values from N(2, 3^2), float64" in out
+    assert "you returned: tensor" in out
+    assert "likely cause: This divides by m" in out
+    assert 'hint("01.unbiased_variance")' in out
+
+
+def test_error_feedback_is_one_line_not_a_traceback(capsys):
+    check("01.unbiased_variance", lambda x: 1 / 0)
+    out = capsys.readouterr().out
+    assert "could not check" in out and "ZeroDivisionError: division by zero" in out
+    assert "Traceback" not in out
+
+
+def test_not_attempted_feedback(capsys):
+    check("01.select_degree", stub)
+    assert "not attempted" in capsys.readouterr().out
+
+
+def test_correct_feedback_mentions_hidden_tests(capsys):
+    check("01.unbiased_variance", lambda x: x.var(-1))
+    out = capsys.readouterr().out
+    assert "✅" in out and "hidden tests will also run when your notebook is graded" in out
+
+
+def test_hidden_tests_run_only_when_asked():
+    public = evaluate("01.unbiased_variance", lambda x: x.var(-1))
+    graded = evaluate("01.unbiased_variance", lambda x: x.var(-1), include_hidden=True)
+    assert len(graded.results) > len(public.results)
+    assert graded.score == graded.exercise.points
+
+
+def test_partial_credit_is_the_fraction_of_cases_passed():
+    # right for 1-D float64 input only: fails the batch and float32 cases
+    def only_vectors(x):
+        if x.ndim > 1 or x.dtype != torch.float64:
+            return torch.tensor(0.0)
+        return x.var(-1)
+
+    report = evaluate("01.unbiased_variance", only_vectors)
+    assert report.outcome is Outcome.INCORRECT and 0 < report.score < report.exercise.points
+
+
+def test_unknown_exercise_suggests_the_closest(capsys):
+    check("01.unbiased_varianse", stub)
+    assert "Did you mean '01.unbiased_variance'" in capsys.readouterr().out
+
+
+def test_answer_that_edits_its_input_is_caught():
+    def in_place(x):
+        x -= x.mean(-1, keepdim=True)
+        return (x**2).sum(-1) / (x.shape[-1] - 1)
+
+    report = evaluate("01.unbiased_variance", in_place)
+    assert report.outcome is Outcome.INCORRECT
+    assert "in place" in report.first_failure.message
+
+
+def test_plain_values_are_accepted_for_number_exercises():
+    assert evaluate("01.mle_variance_factor", lambda m: (m - 1) / m).outcome is Outcome.CORRECT
+    assert evaluate("01.diagnose_fit", "b").outcome is Outcome.CORRECT
+    assert evaluate("01.unbiased_variance", 3.0).outcome is Outcome.ERROR  # implement needs a function
+
+
+def test_strict_mode_raises_on_anything_but_correct(monkeypatch, capsys):
+    monkeypatch.setenv("HELPERS_STRICT", "1")
+    check("01.unbiased_variance", lambda x: x.var(-1))
+    for answer in (stub, lambda x: x.var(-1, correction=0), lambda x: 1 / 0):
+        with pytest.raises(ExerciseFailed):
+            check("01.unbiased_variance", answer)
+    with pytest.raises(ExerciseFailed):
+        check("no.such", stub)
+
+
+def test_strict_not_attempted_mode(monkeypatch):
+    monkeypatch.setenv("HELPERS_STRICT", "not-attempted")
+    check("01.unbiased_variance", stub)
+    with pytest.raises(ExerciseFailed, match="expects 'not attempted'"):
+        check("01.unbiased_variance", lambda x: x.var(-1))
+
+
+def test_unknown_strict_value_is_explained(monkeypatch):
+    monkeypatch.setenv("HELPERS_STRICT", "maybe")
+    with pytest.raises(ValueError, match="use 1"):
+        check("01.unbiased_variance", stub)
+
+
+def test_hints_advance_then_repeat_the_last(capsys):
+    exercises._hints_given.clear()
+    count = len(exercises.get("01.unbiased_variance").hints)
+    for _ in range(count + 1):
+        hint("01.unbiased_variance")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(" of ")[0] for line in lines] == [f"💡 Hint {min(i, count - 1) + 1}" for i in range(count + 1)]
+
+
+def test_compare_helpers():
+    assert close()(torch.ones(2), torch.ones(2)) is None
+    assert "shape" in close()(torch.ones(2), torch.ones(3))
+    assert "dtype" in close()(torch.ones(2, dtype=torch.float64), torch.ones(2))
+    assert "expected a number" in close()(1.0, "1.0")
+    assert close()(float("nan"), float("nan")) is None
+    assert "item 1" in close()((1.0, 2.0), (1.0, 3.0))
+    assert equal()(3, torch.tensor(3)) is None and equal()(3, 4)
+    assert equal()(1, True) is not None
+    options = {"a": "", "b": ""}
+    assert choice(options)("a", " A ") is None
+    assert "not one of the options" in choice(options)("a", "z")
+    assert "as a string" in choice(options)("a", 1)
+    assert describe(torch.arange(10.0)).startswith("tensor [0, 1, 2, 3, ...]")
+    assert len(describe("x" * 500)) <= 90

@@ -1,0 +1,38 @@
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
+
+from helpers import plot
+from helpers.train import History
+
+
+def test_house_style_is_applied():
+    assert matplotlib.rcParams["axes.spines.top"] is False
+    assert matplotlib.rcParams["axes.grid"] is True
+
+
+def test_learning_curves_labels_and_best_epoch():
+    fig = plot.learning_curves(History(train_loss=[3, 2, 1], val_loss=[3, 2.5, 2.7], best_epoch=1))
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "epoch" and "loss" in ax.get_ylabel() and ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["training loss", "validation loss", "best validation epoch"]
+    plt.close(fig)
+
+
+def test_function_plot_sorts_x_and_draws_points():
+    x = torch.tensor([0.5, 0.1, 0.9])
+    fig = plot.function_plot({"f": (x, x**2)}, {"data": (x, x)}, title="t", xlabel="x (m)", ylabel="y (s)")
+    line = fig.axes[0].lines[0]
+    assert list(line.get_xdata()) == sorted(x.tolist())
+    assert fig.axes[0].get_xlabel() == "x (m)"
+    plt.close(fig)
+
+
+def test_image_grid_layout_and_errors():
+    fig = plot.image_grid(torch.rand(10, 1, 8, 8), labels=list(range(10)), columns=4, title="digits")
+    assert len(fig.axes) == 12 and fig.axes[0].get_title() == "0"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="expects"):
+        plot.image_grid(torch.rand(8, 8))
