@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
+import pkgutil
+import re
 
+import helpers.exercises
 from helpers.exercises.model import Exercise
 
-CHAPTER_MODULES = ("ch01",)
+
+def chapter_modules() -> list[str]:
+    """Names of the catalogue modules, ch01, ch02, ..., found in this package."""
+    names = (m.name for m in pkgutil.iter_modules(helpers.exercises.__path__))
+    return sorted(name for name in names if re.fullmatch(r"ch\d\d", name))
 
 
+@functools.lru_cache(maxsize=1)
 def catalogue() -> dict[str, Exercise]:
     """Every exercise of the book by id, in chapter order."""
     entries: dict[str, Exercise] = {}
-    for name in CHAPTER_MODULES:
+    for name in chapter_modules():
         module = importlib.import_module(f"helpers.exercises.{name}")
         for exercise in module.EXERCISES:
             if exercise.id in entries:
                 raise ValueError(f"Exercise id {exercise.id!r} is defined twice in the catalogue.")
+            if chapter_of(exercise.id) != name[2:]:
+                raise ValueError(f"Exercise {exercise.id!r} is in {name}.py: its id must start with {name[2:]!r}.")
             entries[exercise.id] = exercise
     return entries
 

@@ -33,7 +33,8 @@ import sys
 if "google.colab" in sys.modules:
     import subprocess
 
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "{install}"], check=True)
+    source = "{install}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
 
 import helpers
 from helpers.exercises import check, hint
