@@ -69,3 +69,9 @@ def test_blobs_classes_and_centres():
     assert torch.allclose(radii, torch.full((4,), 2.0), atol=0.05)
     with pytest.raises(ValueError, match="at least 2"):
         data.blobs(centers=1)
+
+
+def test_digits_read_directly_equal_scikit_learns():
+    pixels, labels = data._digits_arrays()
+    bunch = load_digits()
+    assert (pixels == bunch.data).all() and (labels == bunch.target).all()

@@ -1,4 +1,4 @@
-"""Command line: ``python -m helpers.exercises release [--check]`` and ``python -m helpers.exercises list``."""
+"""Command line: ``python -m helpers.exercises release [--check] | list | grade DIR --out OUT``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,16 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--config", type=Path, default=Path("_config.yml"))
     rel.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything is out of date")
     commands.add_parser("list", help="list the exercise catalogue")
+    gr = commands.add_parser("grade", help="grade a folder of submitted notebooks")
+    gr.add_argument("submissions", help="folder of submitted notebooks (subfolders allowed)")
+    gr.add_argument("--out", default="results", help="output folder (default: results)")
+    gr.add_argument("-j", "--jobs", type=int, default=None, help="submissions graded in parallel (default: cores)")
+    gr.add_argument("--force", action="store_true", help="grade again even if already graded")
+    gr.add_argument("--chapter", default=None, help="chapter to grade, e.g. 01 (default: the class's most common)")
+    gr.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default: 60)")
+    gr.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook (default: 600)")
+    gr.add_argument("--probe-timeout", type=float, default=60.0, help="seconds to grade one exercise (default: 60)")
+    gr.add_argument("--memory-mb", type=int, default=4096, help="memory limit of a kernel in MB (default: 4096)")
     args = parser.parse_args(argv)
 
     if args.command == "list":
@@ -24,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         for exercise in catalogue().values():
             print(f"{exercise.id:32} {exercise.points} pt  {exercise.kind:9} {exercise.title}")
         return 0
+
+    if args.command == "grade":
+        from helpers.exercises.grade import main as grade_main
+
+        return grade_main(args)
 
     from helpers.exercises.release import ReleaseError, release
 

@@ -24,7 +24,7 @@ CODE_BEGIN, CODE_END = "### BEGIN SOLUTION", "### END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
 STUB = "{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError()"
 MD_STUB = "YOUR ANSWER HERE"
-KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+KEEP_NOTEBOOK_METADATA = ("kernelspec", "language_info", "helpers")
 
 SETUP_TEMPLATE = """\
 # Setup: run this cell first. Locally it only imports; on Colab it first installs the book's helpers.
@@ -98,10 +98,15 @@ def stub_markdown(source: str, where: str) -> str:
     return result
 
 
-def clean(nb: nbformat.NotebookNode, setup: str) -> nbformat.NotebookNode:
-    """A copy without outputs, execution counts or run metadata, whose first cell is the setup cell."""
+def clean(nb: nbformat.NotebookNode, setup: str, chapter: str | None = None) -> nbformat.NotebookNode:
+    """A copy without outputs, execution counts or run metadata, whose first cell is the setup cell.
+
+    The notebook's metadata records its chapter, which the grader reads.
+    """
     nb = copy.deepcopy(nb)
     nb.metadata = {key: nb.metadata[key] for key in KEEP_NOTEBOOK_METADATA if key in nb.metadata}
+    if chapter is not None:
+        nb.metadata["helpers"] = {"chapter": chapter}
     nb.metadata.setdefault(
         "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
     )
@@ -146,7 +151,7 @@ def release(solutions: Path, chapters: Path, config: Path, check_only: bool = Fa
             nb = nbformat.read(source, as_version=4)
         except Exception as error:
             raise ReleaseError(f"{source}: not a readable notebook ({error}).") from None
-        solution_nb = clean(nb, setup)
+        solution_nb = clean(nb, setup, chapter=source.name[:2])
         student_nb = student_edition(solution_nb, source.name)
         for path, edition in ((source, solution_nb), (chapters / source.name, student_nb)):
             text = dumps(edition)
