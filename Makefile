@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export HELPERS_PROGRESS ?= 0
 
-.PHONY: book serve lab test release bench lint clean help
+SUBMISSIONS ?=
+OUT ?= results
+
+.PHONY: book serve lab test release grade bench lint clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -16,6 +19,7 @@ help:
 	@echo "make lab      open JupyterLab on the chapters"
 	@echo "make test     lint, unit tests, notebooks (nbval), release sync, site build and browser test"
 	@echo "make release  regenerate chapters/ (student edition) from solutions/"
+	@echo "make grade SUBMISSIONS=dir [OUT=results]  grade a class's notebooks"
 	@echo "make bench    time each notebook, the cached site rebuild and the test suite"
 	@echo "make clean    remove _build and caches (keeps .venv)"
 
@@ -37,6 +41,10 @@ lab: $(STAMP)
 
 release: $(STAMP)
 	$(BIN)/python -m helpers.exercises release
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=folder-of-notebooks [OUT=results]"; exit 2; }
+	$(BIN)/python -m helpers.exercises grade "$(SUBMISSIONS)" --out "$(OUT)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests solutions chapters

@@ -173,6 +173,7 @@ class Kernel:
         self.client = NotebookClient(
             nb, timeout=int(settings.cell_timeout), kernel_name="python3", allow_errors=True,
             interrupt_on_timeout=False, record_timing=False, resources={"metadata": {"path": str(workdir)}},
+            shutdown_kernel="immediate",
         )
         self.watchdog = MemoryWatchdog(self.pid, settings.memory_mb * 2**20)
         self.restarts = 0
@@ -346,7 +347,7 @@ def grade_submission(path: str, folder: str, chapter: str, settings: dict, jobs:
     record: dict[str, Any] = {
         "student": student_name(source, Path(folder)), "file": str(source.relative_to(folder)),
         "sha256": hashlib.sha256(source.read_bytes()).hexdigest(), "chapter": chapter,
-        "status": "ok", "reason": "", "notes": [], "seconds": 0.0,
+        "status": "ok", "reason": "", "notes": [], "seconds": 0.0, "cells_seconds": 0.0,
     }
     started = time.perf_counter()
     nb, status, reason = read_notebook(source)
@@ -377,7 +378,9 @@ def grade_submission(path: str, folder: str, chapter: str, settings: dict, jobs:
         kernel = Kernel(nb, workdir, kernel_env(jobs), settings_)
         problems: list[str] = []
         try:
+            phase = time.perf_counter()
             kernel.start()
+            record["timing"] = {"kernel start": round(time.perf_counter() - phase, 2)}
             deadline = time.monotonic() + settings_.notebook_timeout
             succeeded: list[int] = []  # cells to replay when the kernel has to be restarted
             for index, cell in list(enumerate(nb.cells)):
@@ -388,8 +391,9 @@ def grade_submission(path: str, folder: str, chapter: str, settings: dict, jobs:
                     problems.append(f"timeout (the notebook's {settings_.notebook_timeout:.0f} s ran out "
                                     f"before cell {index + 1})")
                     break
-                restarts = kernel.restarts
+                restarts, cell_started = kernel.restarts, time.perf_counter()
                 problem = kernel.run(cell, index, min(settings_.cell_timeout, remaining))
+                record["cells_seconds"] += time.perf_counter() - cell_started
                 if problem:
                     problems.append(f"{problem} (cell {index + 1})")
                 elif error := _error_of(cell):
@@ -400,7 +404,7 @@ def grade_submission(path: str, folder: str, chapter: str, settings: dict, jobs:
                 if kernel.restarts > restarts:  # a fresh kernel: bring back the state of the cells that ran
                     for earlier in succeeded:
                         kernel.run_extra(nb.cells[earlier].source, max(1, deadline - time.monotonic()))
-            results = {}
+            results, phase = {}, time.perf_counter()
             for exercise_id in ids:
                 if exercise_id not in answers:
                     continue
@@ -415,7 +419,10 @@ def grade_submission(path: str, folder: str, chapter: str, settings: dict, jobs:
             problems.append(f"kernel died (could not run the notebook: {error.__class__.__name__}: {error})"[:300])
             results = {}
         finally:
+            record.setdefault("timing", {})["grading"] = round(time.perf_counter() - phase, 2)
+            phase = time.perf_counter()
             kernel.stop()
+            record["timing"]["kernel stop"] = round(time.perf_counter() - phase, 2)
 
     reason_missing = "no exercise cell (no check() call) in the notebook"
     exercises = blank_results(ids, reason_missing)
@@ -436,6 +443,7 @@ def finish(record: dict[str, Any], started: float) -> dict[str, Any]:
     record["possible"] = sum(e["points"] for e in exercises.values())
     record["percent"] = round(100 * record["total"] / record["possible"], 1) if record["possible"] else 0.0
     record["seconds"] = round(time.perf_counter() - started, 2)
+    record["cells_seconds"] = round(record.get("cells_seconds", 0.0), 2)
     return record
 
 
