@@ -4,7 +4,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from helpers import models
-from helpers.train import History, accuracy, evaluate, fit
+from helpers.train import History, accuracy, evaluate, fit, show_progress
 
 
 def toy_loaders(seed=0):
@@ -16,13 +16,18 @@ def toy_loaders(seed=0):
     return train, val
 
 
-def test_fit_lowers_the_loss_and_learns():
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_fit_lowers_the_loss_and_learns(device):
     torch.manual_seed(0)
     train, val = toy_loaders()
-    model = models.MLP((2, 16, 2))
-    before = evaluate(model, val, nn.functional.cross_entropy, {"accuracy": accuracy}, torch.device("cpu"))
+    model = models.MLP((2, 16, 2)).to(device)
+    before = evaluate(model, val, nn.functional.cross_entropy, {"accuracy": accuracy}, torch.device(device))
     history = fit(model, train, nn.functional.cross_entropy, torch.optim.Adam(model.parameters(), 0.02),
-                  epochs=15, val_loader=val, metrics={"accuracy": accuracy}, device="cpu", progress=False)
+                  epochs=15, val_loader=val, metrics={"accuracy": accuracy}, device=device, progress=False)
+    assert next(model.parameters()).device.type == device
     assert history.epochs == 15 and len(history.val_loss) == 15
     assert history.train_loss[-1] < 0.5 * history.train_loss[0]
     assert history.val_loss[-1] < before["loss"]
@@ -66,6 +71,13 @@ def test_fit_reports_bad_arguments_and_divergence():
     huge = torch.optim.SGD(model.parameters(), lr=1e30)
     with pytest.raises(FloatingPointError, match="Lower the learning rate"):
         fit(model, train, lambda out, y: (out**2).sum() * 1e30, huge, epochs=3, device="cpu", progress=False)
+
+
+def test_progress_bars_follow_the_argument_then_the_environment(monkeypatch):
+    assert show_progress(True) and not show_progress(False)
+    monkeypatch.setenv("HELPERS_PROGRESS", "0")
+    assert not show_progress(None)
+    assert show_progress(True)
 
 
 def test_history_defaults():
