@@ -91,6 +91,19 @@ def test_release_round_trip(tmp_path):
     assert release(solutions, chapters, CONFIG, check_only=True) == [str(chapters / "01_demo.ipynb")]
 
 
+def test_release_only_some_chapters(tmp_path):
+    solutions, chapters = tmp_path / "solutions", tmp_path / "chapters"
+    solutions.mkdir()
+    for name in ("01_a.ipynb", "02_b.ipynb"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("setup"), nbformat.v4.new_code_cell(SOLVED)]
+        nbformat.write(nb, solutions / name)
+    changed = release(solutions, chapters, CONFIG, only=["02"])
+    assert sorted(changed) == [str(chapters / "02_b.ipynb"), str(solutions / "02_b.ipynb")]
+    assert not (chapters / "01_a.ipynb").exists()
+    assert nbformat.read(chapters / "02_b.ipynb", as_version=4).metadata["helpers"] == {"chapter": "02"}
+
+
 def test_release_refuses_an_unreadable_source(tmp_path):
     (tmp_path / "01_bad.ipynb").write_text("not json")
     with pytest.raises(ReleaseError, match="not a readable notebook"):

@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--chapters", type=Path, default=Path("chapters"))
     rel.add_argument("--config", type=Path, default=Path("_config.yml"))
     rel.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything is out of date")
+    rel.add_argument("--only", nargs="+", metavar="NN", help="release only these chapters, e.g. --only 02 03")
     commands.add_parser("list", help="list the exercise catalogue")
     gr = commands.add_parser("grade", help="grade a folder of submitted notebooks")
     gr.add_argument("submissions", help="folder of submitted notebooks (subfolders allowed)")
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from helpers.exercises.release import ReleaseError, release
 
     try:
-        changed = release(args.solutions, args.chapters, args.config, check_only=args.check)
+        changed = release(args.solutions, args.chapters, args.config, check_only=args.check, only=args.only)
     except ReleaseError as error:
         print(f"release: {error}", file=sys.stderr)
         return 2

@@ -89,6 +89,8 @@ def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> C
         tensors = isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)
         if tensors and check_dtype and got.dtype != expected.dtype:
             return f"expected dtype {expected.dtype}, got {got.dtype} (keep the input's dtype)"
+        if tensors and check_dtype and got.device != expected.device:
+            return f"expected the result on {expected.device}, got it on {got.device}"
         if math.isnan(e) and math.isnan(g):
             return None
         if not math.isclose(g, e, rel_tol=rtol, abs_tol=atol):

@@ -37,6 +37,7 @@ if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
 
 import helpers
+import helpers.plot  # the book's figure style
 from helpers.exercises import check, hint
 
 helpers.seed_everything(0)
@@ -139,9 +140,16 @@ def dumps(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nb, version=4) + "\n"
 
 
-def release(solutions: Path, chapters: Path, config: Path, check_only: bool = False) -> list[str]:
-    """Write (or, with ``check_only``, compare) both editions. Returns the files that changed / differ."""
+def release(
+    solutions: Path, chapters: Path, config: Path, check_only: bool = False, only: list[str] | None = None
+) -> list[str]:
+    """Write (or, with ``check_only``, compare) both editions. Returns the files that changed / differ.
+
+    ``only``: chapter numbers (e.g. ["02"]) to release, leaving other chapters alone.
+    """
     sources = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        sources = [s for s in sources if s.name[:2] in only]
     if not sources:
         raise ReleaseError(f"No source notebooks (NN_slug.ipynb) in {solutions}/.")
     setup = setup_source(config)
@@ -160,7 +168,7 @@ def release(solutions: Path, chapters: Path, config: Path, check_only: bool = Fa
                 if not check_only:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(text)
-    stale = {p.name for p in chapters.glob("*.ipynb")} - {s.name for s in sources}
+    stale = set() if only else {p.name for p in chapters.glob("*.ipynb")} - {s.name for s in sources}
     for name in sorted(stale):
         changed.append(str(chapters / name))
         if not check_only:
