@@ -129,7 +129,8 @@ def test_compare_helpers():
     assert "dtype" in close()(torch.ones(2, dtype=torch.float64), torch.ones(2))
     assert "expected a number" in close()(1.0, "1.0")
     assert close()(float("nan"), float("nan")) is None
-    assert "item 1" in close()((1.0, 2.0), (1.0, 3.0))
+    assert "item 1 of the tuple" in close()((1.0, 2.0), (1.0, 3.0))
+    assert close()([1.0, 2.0], (1.0, 2.0)) is None and "item 0 of the list" in close()([1.0], [2.0])
     assert equal()(3, torch.tensor(3)) is None and equal()(3, 4)
     assert equal()(1, True) is not None
     options = {"a": "", "b": ""}

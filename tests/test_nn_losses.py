@@ -275,3 +275,11 @@ def test_errors_say_what_to_do():
         losses.gaussian_nll(torch.zeros(3), torch.zeros(3), 0.0)
     with pytest.raises(ValueError, match="reduction"):
         losses.mse(torch.zeros(3), torch.zeros(3), reduction="average")
+
+
+def test_softplus_keeps_relative_precision_far_below_zero_and_slope_half_at_zero():
+    x = torch.tensor([-50.0, -40.0, 0.0], dtype=torch.float64, requires_grad=True)
+    exact = torch.tensor([math.exp(-50.0), math.exp(-40.0)], dtype=torch.float64)  # log1p(e^x) ~ e^x there
+    assert torch.allclose(losses.softplus(x)[:2], exact, rtol=1e-12, atol=0)
+    losses.softplus(x).sum().backward()
+    assert x.grad[2].item() == 0.5

@@ -56,13 +56,14 @@ def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> C
     """
 
     def compare(expected: Any, got: Any) -> str | None:
-        if isinstance(expected, tuple):
+        if isinstance(expected, (tuple, list)):
+            kind = type(expected).__name__
             if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-                return f"expected a tuple of {len(expected)} values, got {describe(got)}"
+                return f"expected a {kind} of {len(expected)} values, got {describe(got)}"
             for i, (e, g) in enumerate(zip(expected, got)):
                 problem = compare(e, g)
                 if problem:
-                    return f"item {i} of the tuple: {problem}"
+                    return f"item {i} of the {kind}: {problem}"
             return None
         if isinstance(expected, torch.Tensor) and expected.ndim > 0:
             if not isinstance(got, torch.Tensor):

@@ -105,13 +105,17 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
 
 
 def softplus(x: torch.Tensor) -> torch.Tensor:
-    """softplus(x) = log(1 + exp(x)) = logsumexp([0, x]), elementwise and stable for any x. (...) -> (...).
+    """softplus(x) = log(1 + exp(x)) = max(0, x) + log1p(exp(-|x|)), elementwise, stable for any x. (...) -> (...).
 
+    Only exp(-|x|) <= 1 is ever computed, so nothing overflows, and log1p keeps full relative precision for
+    very negative x (softplus(-50) = 1.9e-22, where log(1 + u) would round to 0). max(0, x) is written
+    (x + |x|) / 2 so that autograd's slope at exactly 0 is sigmoid(0) = 1/2.
     It is the negative log-probability of a logistic output: -log sigmoid(z) = softplus(-z) and
     -log(1 - sigmoid(z)) = softplus(z). Its derivative is sigmoid(x).
     """
     _check_float(x, "x", "softplus")
-    return logsumexp(torch.stack([torch.zeros_like(x), x]), dim=0)
+    magnitude = x.abs()
+    return 0.5 * (x + magnitude) + torch.log1p(torch.exp(-magnitude))
 
 
 # ---------------------------------------------------------------- losses
