@@ -136,6 +136,9 @@ def class_folder(tmp_path_factory) -> Path:
         "tamper_helpers.ipynb": with_changes(replace=wrong, prefix=TAMPER_HELPERS),
         "tamper_torch.ipynb": with_changes(replace=wrong, prefix=TAMPER_TORCH),
         "section_b/nested.ipynb": with_changes(),
+        "uses_reference.ipynb": with_changes(replace={"01.unbiased_variance": (
+            "from helpers.stats import unbiased_variance\n\n"
+            'check("01.unbiased_variance", unbiased_variance)')}),
     }
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
@@ -182,6 +185,7 @@ EXPECTED = {  # student: (status, score)
     "tamper_helpers": ("ok", WRONG_SCORE),
     "tamper_torch": ("ok", WRONG_SCORE),
     "section_b/nested": ("ok", POINTS),
+    "uses_reference": ("ok", POINTS - catalogue()["01.unbiased_variance"].points),
 }
 
 
@@ -206,6 +210,26 @@ def test_reasons_name_the_cell_and_the_problem(graded):
     syntax = rows["syntax_error"]["exercises"]
     assert syntax["01.unbiased_variance"]["score"] == 0
     assert sum(e["score"] for e in syntax.values()) == POINTS - catalogue()["01.unbiased_variance"].points
+
+
+def test_the_books_own_function_is_not_an_answer(graded):
+    _, rows, _ = graded
+    result = rows["uses_reference"]["exercises"]["01.unbiased_variance"]
+    assert result["score"] == 0 and "reference implementation" in result["detail"]
+
+
+def test_probe_results_are_plain_values():
+    import numpy as np
+    import torch
+
+    from helpers.exercises.probe import plain
+
+    assert plain(np.float64(2.5)) == 2.5 and isinstance(plain(np.float64(2.5)), float)
+    assert torch.equal(plain(np.arange(3)), torch.arange(3))
+    assert plain((1, [np.int64(2)])) == (1, [2])
+    assert plain(object()) == "<a object object>"
+    t = torch.ones(2, requires_grad=True)
+    assert not plain(t * 2).requires_grad
 
 
 def test_unattempted_is_reported_as_such(graded):
