@@ -128,8 +128,3 @@ def blobs(
     x = means.repeat_interleave(n_per_class, 0) + spread * torch.randn(centers * n_per_class, 2, generator=generator)
     y = torch.arange(centers).repeat_interleave(n_per_class)
     return x.float(), y
-
-
-def as_numpy(t: torch.Tensor) -> np.ndarray:
-    """A tensor on any device as a NumPy array (detached, on the CPU)."""
-    return t.detach().cpu().numpy()

@@ -37,7 +37,6 @@ STATUSES = (
     "ok", "timeout", "kernel died", "memory limit", "not a notebook", "malformed notebook",
     "wrong chapter", "missing exercise cells", "empty",
 )
-PROBLEM_RUN = ("memory limit", "kernel died", "timeout")
 
 
 class GradingError(Exception):
