@@ -120,8 +120,9 @@ def test_select_degree_reference_matches_numpy_polyfit():
 def test_number_answers_match_simulation():
     from helpers.exercises import ch01
 
-    report = stats.monte_carlo(stats.sample_mean, stats.gaussian_draw(0.0, ch01.MC_STD, ch01.MC_M), 0.0, 100_000)
-    assert ch01.MSE_OF_MEAN.reference() == pytest.approx(report.mse.item(), rel=0.02)
+    closed_form = ch01.MC_STD**2 / ch01.MC_M  # Var(mean of m draws) = sigma^2 / m, and the mean is unbiased
+    simulated = ch01.MSE_OF_MEAN.reference()
+    assert simulated == pytest.approx(closed_form, rel=0.02) and simulated != closed_form
     for m in (2, 5):
         biased = stats.monte_carlo(stats.biased_variance, stats.gaussian_draw(0.0, 1.0, m), 1.0, 200_000, seed=m)
         assert ch01.BIAS_FACTOR.reference(m) == pytest.approx(biased.estimates.mean().item(), rel=0.02)

@@ -60,11 +60,23 @@ def call_answer(answer: Any, case: Case) -> Call:
     return Call(RETURNED, value, modified_input=_modified(case.args, given))
 
 
+def _identical(a: Any, b: Any) -> bool:
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a.detach().cpu(), b.detach().cpu()))
+    if isinstance(a, (torch.Tensor, bool)) or isinstance(b, (torch.Tensor, bool)):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
 def diagnose(exercise: Exercise, case: Case, got: Any) -> str:
     """If ``got`` is what a known-wrong answer returns on ``case``, that wrong answer's diagnosis."""
     for diagnosis, wrong in exercise.wrong.items():
         try:
-            if exercise.compare(wrong(*fresh(case.args)), got) is None:
+            wrong_result = wrong(*fresh(case.args))
+            if exercise.compare(wrong_result, got) is None or _identical(wrong_result, got):
                 return diagnosis
         except Exception:  # a wrong answer may crash where the student's did not
             continue

@@ -1,0 +1,79 @@
+"""Turn a Report into the short verdict a student reads (plain text and HTML)."""
+
+from __future__ import annotations
+
+import html
+
+from helpers.exercises.compare import describe
+from helpers.exercises.model import Outcome, Report
+
+ICONS = {
+    Outcome.CORRECT: "✅",
+    Outcome.INCORRECT: "❌",
+    Outcome.NOT_ATTEMPTED: "✏️",
+    Outcome.ERROR: "⚠️",
+}
+COLOURS = {
+    Outcome.CORRECT: "#1b7f3b",
+    Outcome.INCORRECT: "#b3261e",
+    Outcome.NOT_ATTEMPTED: "#5f6368",
+    Outcome.ERROR: "#b06000",
+}
+
+
+def lines(report: Report) -> list[str]:
+    """The verdict as a headline followed by detail lines."""
+    ex = report.exercise
+    head = f"{ICONS[report.outcome]} {ex.id} · {ex.title}: {report.outcome.value}"
+    hidden = sum(c.hidden for c in ex.cases())
+    if report.outcome is Outcome.CORRECT:
+        n = len(report.results)
+        body = [f"{'All ' if n > 1 else ''}{n} test{'s' * (n != 1)} passed: {ex.points} point{'s' * (ex.points != 1)}."]
+        if hidden and not report.hidden_included:
+            body.append(f"{hidden} hidden test{'s' * (hidden != 1)} will also run when your notebook is graded.")
+        return [head, *body]
+    if report.outcome is Outcome.NOT_ATTEMPTED:
+        return [
+            head,
+            "Replace `raise NotImplementedError()` with your code, then run this cell again.",
+            f'Stuck? hint("{ex.id}") gives a hint.',
+        ]
+    if report.outcome is Outcome.ERROR:
+        where = report.results[0].case.label if report.results else ""
+        return [
+            head,
+            f"Your code raised {report.detail}" + (f" when called with {where}." if where else "."),
+            f'Fix the error and run this cell again; hint("{ex.id}") gives a hint.',
+        ]
+    failure = report.first_failure
+    assert failure is not None
+    body = [
+        f"Passed {report.passed} of {len(report.results)} tests. First failure:",
+        f"  input: {failure.case.label}",
+        f"  problem: your answer {failure.message}"
+        if failure.message.startswith(("raised", "changed", "returned"))
+        else f"  problem: {failure.message}",
+    ]
+    if failure.got is not None and failure.expected is not None:
+        body.append(f"  you returned: {describe(failure.got)}")
+    if failure.case.why:
+        body.append(f"  why it matters: {failure.case.why}")
+    if report.detail:
+        body.append(f"  likely cause: {report.detail}")
+    body.append(f'Hint: hint("{ex.id}")')
+    return [head, *body]
+
+
+def text(report: Report) -> str:
+    return "\n".join(lines(report))
+
+
+def to_html(report: Report) -> str:
+    head, *body = lines(report)
+    colour = COLOURS[report.outcome]
+    items = "".join(f"<div style='margin-left:1.2em'>{html.escape(line)}</div>" for line in body)
+    return (
+        f"<div class='exercise-check exercise-{report.outcome.name.lower()}' "
+        f"style='border-left:4px solid {colour};padding:4px 10px;margin:4px 0;font-family:sans-serif'>"
+        f"<strong style='color:{colour}'>{html.escape(head)}</strong>{items}</div>"
+    )

@@ -1,0 +1,193 @@
+"""Point estimators and how to judge them.
+
+An estimator maps a sample x^(1..m) to a guess theta_hat of a fixed, unknown theta. Because the sample
+is random, so is theta_hat, and we judge it by
+
+    bias(theta_hat)   = E[theta_hat] - theta
+    var(theta_hat)    = E[(theta_hat - E[theta_hat])^2]
+    SE(theta_hat)     = sqrt(var(theta_hat))
+    MSE(theta_hat)    = E[(theta_hat - theta)^2] = bias^2 + var
+
+``monte_carlo`` estimates all four by drawing many samples and applying the estimator to each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+
+def _check_sample(x: torch.Tensor, minimum: int, what: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{what} expects a torch.Tensor, got {type(x).__name__}. Wrap data with torch.tensor(...).")
+    if x.ndim == 0 or x.shape[-1] < minimum:
+        raise ValueError(
+            f"{what} needs at least {minimum} value(s) along the last dimension, got shape {tuple(x.shape)}."
+        )
+
+
+def sample_mean(x: torch.Tensor) -> torch.Tensor:
+    """mu_hat = (1/m) sum_i x_i over the last dimension. x: (..., m) -> (...)."""
+    _check_sample(x, 1, "sample_mean")
+    return x.mean(dim=-1)
+
+
+def biased_variance(x: torch.Tensor) -> torch.Tensor:
+    """The maximum-likelihood variance (1/m) sum_i (x_i - mu_hat)^2. x: (..., m) -> (...).
+
+    Its bias is -sigma^2 / m: it underestimates, because mu_hat sits closer to the data than mu does.
+    """
+    _check_sample(x, 1, "biased_variance")
+    return ((x - x.mean(dim=-1, keepdim=True)) ** 2).mean(dim=-1)
+
+
+def unbiased_variance(x: torch.Tensor) -> torch.Tensor:
+    """Bessel-corrected variance (1/(m-1)) sum_i (x_i - mu_hat)^2. x: (..., m) -> (...)."""
+    _check_sample(x, 2, "unbiased_variance")
+    m = x.shape[-1]
+    return ((x - x.mean(dim=-1, keepdim=True)) ** 2).sum(dim=-1) / (m - 1)
+
+
+def standard_error_of_mean(x: torch.Tensor) -> torch.Tensor:
+    """SE(mu_hat) estimated from one sample: sqrt(unbiased_variance(x) / m). x: (..., m) -> (...)."""
+    _check_sample(x, 2, "standard_error_of_mean")
+    return (unbiased_variance(x) / x.shape[-1]).sqrt()
+
+
+class EstimatorReport(NamedTuple):
+    """What a Monte-Carlo study found about an estimator (all 0-dim tensors but ``estimates``)."""
+
+    bias: torch.Tensor
+    variance: torch.Tensor
+    mse: torch.Tensor
+    standard_error: torch.Tensor
+    estimates: torch.Tensor  # (trials,)
+
+
+def bias_variance_mse(estimates: torch.Tensor, true_value: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Bias, variance and MSE of an estimator from its values on many independent samples.
+
+    estimates: (trials,) -> three 0-dim tensors. The variance divides by the number of trials, so
+    mse == bias**2 + variance holds exactly, not only on average.
+    """
+    _check_sample(estimates, 1, "bias_variance_mse")
+    bias = estimates.mean() - true_value
+    variance = ((estimates - estimates.mean()) ** 2).mean()
+    mse = ((estimates - true_value) ** 2).mean()
+    return bias, variance, mse
+
+
+def monte_carlo(
+    estimator: Callable[[torch.Tensor], torch.Tensor],
+    draw: Callable[[torch.Generator, int], torch.Tensor],
+    true_value: float,
+    trials: int = 10_000,
+    seed: int = 0,
+) -> EstimatorReport:
+    """Judge ``estimator`` by simulation.
+
+    draw(generator, trials) -> samples: (trials, m), one sample of size m per row.
+    estimator(samples: (trials, m)) -> estimates: (trials,).
+    """
+    if trials < 2:
+        raise ValueError(f"trials must be at least 2 to estimate a variance, got {trials!r}.")
+    samples = draw(torch.Generator().manual_seed(seed), trials)
+    estimates = estimator(samples)
+    if estimates.shape != (trials,):
+        raise ValueError(
+            f"The estimator must return one value per sample, shape ({trials},); got {tuple(estimates.shape)}. "
+            "Reduce over the last dimension only (e.g. x.mean(dim=-1))."
+        )
+    bias, variance, mse = bias_variance_mse(estimates, true_value)
+    return EstimatorReport(bias, variance, mse, variance.sqrt(), estimates)
+
+
+def gaussian_draw(mean: float, std: float, m: int, dtype: torch.dtype = torch.float64) -> Callable:
+    """A ``draw`` function for ``monte_carlo``: samples of size m from N(mean, std^2)."""
+
+    def draw(generator: torch.Generator, trials: int) -> torch.Tensor:
+        return mean + std * torch.randn(trials, m, generator=generator, dtype=dtype)
+
+    return draw
+
+
+def bayes_posterior(prior: torch.Tensor, likelihood: torch.Tensor) -> torch.Tensor:
+    """Bayes' rule over a finite set of hypotheses y:  P(y|x) = P(x|y) P(y) / sum_y' P(x|y') P(y').
+
+    prior: (K,) with P(y) summing to 1; likelihood: (K,) with P(x|y) for the observed x -> (K,).
+    """
+    prior, likelihood = torch.as_tensor(prior, dtype=torch.float64), torch.as_tensor(likelihood, dtype=torch.float64)
+    if prior.shape != likelihood.shape:
+        raise ValueError(f"prior {tuple(prior.shape)} and likelihood {tuple(likelihood.shape)} must have one shape.")
+    if (prior < 0).any() or not torch.isclose(prior.sum(), torch.tensor(1.0, dtype=torch.float64)):
+        raise ValueError(f"prior must be non-negative and sum to 1, got {prior.tolist()}.")
+    joint = likelihood * prior
+    evidence = joint.sum()
+    if evidence <= 0:
+        raise ValueError("The evidence P(x) is zero: every hypothesis gives the observation probability 0.")
+    return joint / evidence
+
+
+# ---------------------------------------------------------------- maximum likelihood (Chapter 2)
+HALF_LOG_2PI = 0.5 * float(torch.log(torch.tensor(2 * torch.pi, dtype=torch.float64)))  # (1/2) log(2 pi)
+
+
+def bernoulli_log_likelihood(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """log L(theta) = sum_i [x_i log theta + (1 - x_i) log(1 - theta)] = k log theta + (m - k) log(1 - theta).
+
+    x: (m,) observed 0/1 outcomes (k ones); theta: any shape of candidate values in [0, 1] -> theta's shape,
+    one log-likelihood of the whole sample per candidate. Uses 0 log 0 = 0 (torch.xlogy), so the ends
+    theta = 0 and theta = 1 are handled: log L(1) = 0 when every outcome is 1.
+    """
+    _check_sample(x, 1, "bernoulli_log_likelihood")
+    if x.ndim != 1:
+        raise ValueError(f"bernoulli_log_likelihood: x must be one sample of shape (m,), got {tuple(x.shape)}.")
+    theta = torch.as_tensor(theta, dtype=x.dtype if x.is_floating_point() else torch.float64, device=x.device)
+    if ((x != 0) & (x != 1)).any():
+        raise ValueError("bernoulli_log_likelihood: x must hold the outcomes 0 and 1 only.")
+    k, m = x.sum(), x.shape[-1]
+    return torch.xlogy(k, theta) + torch.xlogy(m - k, 1 - theta)
+
+
+def bernoulli_mle(x: torch.Tensor) -> torch.Tensor:
+    """The maximum-likelihood estimate of P(x = 1) from 0/1 outcomes: theta_hat = k / m, the fraction of ones.
+
+    x: (..., m) -> (...).
+    """
+    _check_sample(x, 1, "bernoulli_mle")
+    return x.to(torch.float64 if not x.is_floating_point() else x.dtype).mean(dim=-1)
+
+
+def gaussian_log_likelihood(x: torch.Tensor, mu: float | torch.Tensor, sigma: float | torch.Tensor) -> torch.Tensor:
+    """log L(mu, sigma) = sum_i log N(x_i; mu, sigma^2).
+
+        log L = -m log sigma - (m/2) log(2 pi) - sum_i (x_i - mu)^2 / (2 sigma^2)
+
+    x: (m,) a sample; mu and sigma: numbers or tensors that broadcast to a common shape S (a grid of
+    candidates, say) -> S, one log-likelihood of the whole sample per candidate.
+    """
+    _check_sample(x, 1, "gaussian_log_likelihood")
+    if not x.is_floating_point():
+        raise TypeError(f"gaussian_log_likelihood: x must be a floating-point tensor, got {x.dtype}; use x.double().")
+    if x.ndim != 1:
+        raise ValueError(f"gaussian_log_likelihood: x must be one sample of shape (m,), got {tuple(x.shape)}.")
+    mu = torch.as_tensor(mu, dtype=x.dtype, device=x.device)[..., None]
+    sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device)[..., None]
+    if (sigma <= 0).any():
+        raise ValueError("gaussian_log_likelihood: sigma is a standard deviation and must be positive.")
+    log_density = -sigma.log() - HALF_LOG_2PI - (x - mu) ** 2 / (2 * sigma**2)
+    return log_density.sum(dim=-1)
+
+
+def gaussian_mle(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The maximum-likelihood (mu_hat, sigma_hat) of N(mu, sigma^2) over the last dimension.
+
+    x: (..., m) -> (mu_hat: (...), sigma_hat: (...)).
+
+    mu_hat = (1/m) sum_i x_i and sigma_hat = sqrt((1/m) sum_i (x_i - mu_hat)^2): the 1/m (biased) variance of
+    Chapter 1, not the 1/(m - 1) one. scipy.stats.norm.fit returns the same pair.
+    """
+    _check_sample(x, 1, "gaussian_mle")
+    return sample_mean(x), biased_variance(x).sqrt()

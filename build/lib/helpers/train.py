@@ -1,0 +1,155 @@
+"""One training loop for the whole book.
+
+    history = fit(model, train_loader, loss_fn, optimizer, epochs=20, val_loader=val_loader)
+
+Each epoch: for every minibatch (x, y), move it to the device, compute loss_fn(model(x), y), back-propagate,
+take an optimizer step; then evaluate on the validation loader. ``history`` keeps the mean training loss,
+validation loss and metrics per epoch. With ``patience`` set, training stops when the validation loss has
+not improved for that many epochs, and the best weights are restored.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from helpers.device import device as pick_device
+from helpers.device import to_device
+
+PROGRESS_ENV = "HELPERS_PROGRESS"
+
+
+def accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Fraction of rows whose arg-max equals the label. logits: (N, K), target: (N,) -> 0-dim tensor."""
+    return (logits.argmax(dim=-1) == target).float().mean()
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training run. Lists are indexed by epoch (0-based)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+
+def show_progress(progress: bool | None) -> bool:
+    """Progress bars on unless ``progress=False`` or ``$HELPERS_PROGRESS=0`` (used by tests and the site build)."""
+    if progress is not None:
+        return progress
+    if os.environ.get(PROGRESS_ENV, "").strip() in {"0", "false", "no"}:
+        return False
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    loader: DataLoader,
+    loss_fn: Callable,
+    metrics: dict[str, Callable] | None = None,
+    device: torch.device | None = None,
+) -> dict[str, float]:
+    """Mean loss and metrics of ``model`` over ``loader`` (weighted by batch size), in eval mode."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    totals: dict[str, float] = {"loss": 0.0}
+    count = 0
+    for batch in loader:
+        x, y = to_device(batch, device)
+        output = model(x)
+        totals["loss"] += loss_fn(output, y).item() * len(y)
+        for name, metric in (metrics or {}).items():
+            totals[name] = totals.get(name, 0.0) + metric(output, y).item() * len(y)
+        count += len(y)
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("The loader yielded no batches: check that the data set is not empty.")
+    return {name: total / count for name, total in totals.items()}
+
+
+def fit(
+    model: nn.Module,
+    train_loader: DataLoader,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    val_loader: DataLoader | None = None,
+    metrics: dict[str, Callable] | None = None,
+    patience: int | None = None,
+    device: torch.device | str | None = None,
+    progress: bool | None = None,
+) -> History:
+    """Train ``model`` for up to ``epochs`` passes over ``train_loader``; returns a ``History``.
+
+    metrics: name -> f(output, target) -> 0-dim tensor, evaluated on the validation set each epoch.
+    patience: stop after this many epochs without a lower validation loss, and restore the best weights
+    (needs ``val_loader``).
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
+    if patience is not None and val_loader is None:
+        raise ValueError("Early stopping watches the validation loss: pass val_loader=... or drop patience=.")
+    device = pick_device() if device is None else torch.device(device)
+    model.to(device)
+    history = History(metrics={name: [] for name in (metrics or {})})
+    best_loss, best_state, epochs_without_improvement = math.inf, None, 0
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(range(epochs), desc="epochs", disable=not show_progress(progress), leave=True)
+    for epoch in bar:
+        model.train()
+        total, count = 0.0, 0
+        for batch in train_loader:
+            x, y = to_device(batch, device)
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"The training loss became {loss.item()} in epoch {epoch}. Lower the learning rate, "
+                    "or check the inputs for NaN/inf."
+                )
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(y)
+            count += len(y)
+        history.train_loss.append(total / count)
+        postfix = {"train_loss": f"{history.train_loss[-1]:.4f}"}
+
+        if val_loader is not None:
+            scores = evaluate(model, val_loader, loss_fn, metrics, device)
+            history.val_loss.append(scores["loss"])
+            for name in history.metrics:
+                history.metrics[name].append(scores[name])
+            postfix["val_loss"] = f"{scores['loss']:.4f}"
+            if scores["loss"] < best_loss:
+                best_loss, epochs_without_improvement = scores["loss"], 0
+                history.best_epoch = epoch
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                epochs_without_improvement += 1
+        bar.set_postfix(postfix)
+        if patience is not None and epochs_without_improvement >= patience:
+            history.stopped_early = True
+            break
+
+    if patience is not None and best_state is not None:
+        model.load_state_dict(best_state)
+    bar.close()
+    return history
