@@ -37,7 +37,7 @@ serve: $(STAMP)
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab chapters/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 release: $(STAMP)
 	$(BIN)/python -m helpers.exercises release
