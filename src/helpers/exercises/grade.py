@@ -22,6 +22,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -100,8 +101,6 @@ def check_calls(nb: Any) -> list[tuple[int, str, str]]:
             # SystemError: CPython 3.11 can fail spuriously in ast when threads use it (gh-106905)
             tree = None
         if tree is None:  # a cell that does not parse still tells us which exercise it was for
-            import re
-
             for match in re.finditer(r"""check\(\s*["']([0-9]{2}\.\w+)["']\s*,\s*(\w+)""", cell.source):
                 found.append((index, match.group(1), match.group(2)))
             continue
@@ -189,21 +188,20 @@ class Kernel:
         if not self.watchdog.is_alive():
             self.watchdog.start()
 
-    def stop(self) -> None:
-        self.watchdog.stop()
+    def _shutdown(self) -> None:
         try:
             if self.client.km is not None:
                 self.client._cleanup_kernel()
-        except Exception:
-            pass
+        except Exception:  # a kernel that is already gone
+            self.client.km, self.client.kc = None, None
+
+    def stop(self) -> None:
+        self.watchdog.stop()
+        self._shutdown()
 
     def restart(self) -> None:
         self.restarts += 1
-        try:
-            if self.client.km is not None:
-                self.client._cleanup_kernel()
-        except Exception:
-            self.client.km, self.client.kc = None, None
+        self._shutdown()
         self.start()
 
     def run(self, cell: Any, index: int, timeout: float) -> str | None:
@@ -297,7 +295,7 @@ def judge_probe(exercise_id: str, path: Path, fallback: str) -> dict[str, Any]:
         missing = len(cases) - len(calls)
         if missing > 0 and not any(c.status == "not implemented" for c in calls):
             calls += [Call(RAISED, error="not run: the grading of this exercise stopped early")] * missing
-        report = judge(exercise, cases[: len(calls)] if len(calls) < len(cases) else cases, calls, True)
+        report = judge(exercise, cases, calls, True)
     return result_of(report)
 
 

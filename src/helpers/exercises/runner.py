@@ -71,6 +71,16 @@ def _identical(a: Any, b: Any) -> bool:
         return False
 
 
+def call_all(answer: Any, cases: list[Case]) -> list[Call]:
+    """``call_answer`` on each case in turn, stopping at the stub's NotImplementedError."""
+    calls: list[Call] = []
+    for case in cases:
+        calls.append(call_answer(answer, case))
+        if calls[-1].status == NOT_IMPLEMENTED:
+            break
+    return calls
+
+
 def diagnose(exercise: Exercise, case: Case, got: Any) -> str:
     """If ``got`` is what a known-wrong answer returns on ``case``, that wrong answer's diagnosis."""
     for diagnosis, wrong in exercise.wrong.items():
@@ -119,9 +129,4 @@ def run(exercise: Exercise, answer: Any, include_hidden: bool = False) -> Report
         detail = f"expected a function, got {describe(answer)}. Pass the function itself: check(id, my_function)"
         return Report(exercise, Outcome.ERROR, [], detail)
     cases = [c for c in exercise.cases() if include_hidden or not c.hidden]
-    calls: list[Call] = []
-    for case in cases:
-        calls.append(call_answer(answer, case))
-        if calls[-1].status == NOT_IMPLEMENTED:
-            break
-    return judge(exercise, cases, calls, include_hidden)
+    return judge(exercise, cases, call_all(answer, cases), include_hidden)
