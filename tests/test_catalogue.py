@@ -12,9 +12,9 @@ import scipy.stats
 import torch
 
 from helpers import stats
-from helpers.exercises import Outcome, catalogue, evaluate
-from helpers.exercises.model import KINDS
-from helpers.exercises.registry import chapter_of
+from helpers.exercises import Outcome, catalogue, assess
+from helpers.exercises.spec import Kind
+from helpers.exercises.catalogue import chapter_of
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = list(catalogue().values())
@@ -30,7 +30,7 @@ def stub(*args):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_reference_passes_public_and_hidden_tests(exercise_id):
     exercise = catalogue()[exercise_id]
-    report = evaluate(exercise_id, exercise.reference, include_hidden=True)
+    report = assess(exercise_id, exercise.reference, include_hidden=True)
     assert report.outcome is Outcome.CORRECT, report.first_failure
     assert report.score == exercise.points
     if exercise.kind in ("implement", "derive"):  # a number or a choice has one answer: nothing to hide
@@ -40,7 +40,7 @@ def test_reference_passes_public_and_hidden_tests(exercise_id):
 @pytest.mark.parametrize("exercise_id,diagnosis", WRONG, ids=[f"{i}-{n}" for n, (i, _) in enumerate(WRONG)])
 def test_known_wrong_answer_is_rejected_and_diagnosed(exercise_id, diagnosis):
     wrong = catalogue()[exercise_id].wrong[diagnosis]
-    report = evaluate(exercise_id, wrong, include_hidden=True)
+    report = assess(exercise_id, wrong, include_hidden=True)
     assert report.outcome is Outcome.INCORRECT
     assert report.score < catalogue()[exercise_id].points
     assert report.detail in catalogue()[exercise_id].wrong, "feedback names a known mistake"
@@ -48,13 +48,13 @@ def test_known_wrong_answer_is_rejected_and_diagnosed(exercise_id, diagnosis):
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_stub_is_not_attempted(exercise_id):
-    assert evaluate(exercise_id, stub).outcome is Outcome.NOT_ATTEMPTED
+    assert assess(exercise_id, stub).outcome is Outcome.NOT_ATTEMPTED
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_entry_is_complete(exercise_id):
     exercise = catalogue()[exercise_id]
-    assert exercise.kind in KINDS and exercise.title and exercise.prompt and exercise.hints
+    assert exercise.kind in list(Kind) and exercise.title and exercise.prompt and exercise.hints
     assert all(case.label for case in exercise.cases())
     if exercise.kind == "choice":
         assert exercise.reference() in exercise.options
@@ -90,14 +90,14 @@ def test_each_chapter_checks_each_of_its_exercises_once(path):
 
 
 def test_posterior_reference_matches_hand_computation():
-    from helpers.exercises import ch01
+    from helpers.exercises.catalogue import ch01
 
     p, sens, fpr = ch01.PREVALENCE, ch01.SENSITIVITY, ch01.FALSE_POSITIVE_RATE
     assert ch01.POSTERIOR.reference() == pytest.approx(sens * p / (sens * p + fpr * (1 - p)), rel=1e-6)
 
 
 def test_expectation_reference_matches_scipy():
-    from helpers.exercises import ch01
+    from helpers.exercises.catalogue import ch01
 
     for case in ch01.EXPECTATION.cases():
         f, values, probs = case.args
@@ -108,7 +108,7 @@ def test_expectation_reference_matches_scipy():
 
 
 def test_select_degree_reference_matches_numpy_polyfit():
-    from helpers.exercises import ch01
+    from helpers.exercises.catalogue import ch01
 
     for case in ch01.SELECT_DEGREE.cases():
         x_train, y_train, x_val, y_val, degrees = case.args
@@ -118,7 +118,7 @@ def test_select_degree_reference_matches_numpy_polyfit():
 
 
 def test_number_answers_match_simulation():
-    from helpers.exercises import ch01
+    from helpers.exercises.catalogue import ch01
 
     closed_form = ch01.MC_STD**2 / ch01.MC_M  # Var(mean of m draws) = sigma^2 / m, and the mean is unbiased
     simulated = ch01.MSE_OF_MEAN.reference()
@@ -129,7 +129,7 @@ def test_number_answers_match_simulation():
 
 
 def test_variance_and_standard_error_references_match_scipy():
-    from helpers.exercises import ch01
+    from helpers.exercises.catalogue import ch01
 
     for case in ch01.VARIANCE.cases() + ch01.STANDARD_ERROR.cases():
         x = case.args[0].double().numpy()

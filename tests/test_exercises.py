@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from helpers import exercises
-from helpers.exercises import ExerciseFailed, Outcome, check, evaluate, hint
+from helpers.exercises import ExerciseFailed, Outcome, check, assess, hint
 from helpers.exercises.compare import choice, close, describe, equal
+from helpers.exercises.spec import ResultKind
 
 
 def stub(*args):
@@ -18,10 +19,10 @@ def student_mode(monkeypatch):
 
 
 def test_four_outcomes():
-    assert evaluate("01.unbiased_variance", lambda x: x.var(-1)).outcome is Outcome.CORRECT
-    assert evaluate("01.unbiased_variance", lambda x: x.var(-1, correction=0)).outcome is Outcome.INCORRECT
-    assert evaluate("01.unbiased_variance", stub).outcome is Outcome.NOT_ATTEMPTED
-    assert evaluate("01.unbiased_variance", lambda x: x / 0 + undefined_name).outcome is Outcome.ERROR  # noqa: F821
+    assert assess("01.unbiased_variance", lambda x: x.var(-1)).outcome is Outcome.CORRECT
+    assert assess("01.unbiased_variance", lambda x: x.var(-1, correction=0)).outcome is Outcome.INCORRECT
+    assert assess("01.unbiased_variance", stub).outcome is Outcome.NOT_ATTEMPTED
+    assert assess("01.unbiased_variance", lambda x: x / 0 + undefined_name).outcome is Outcome.ERROR  # noqa: F821
 
 
 def test_incorrect_feedback_names_input_result_reason_and_cause(capsys):
@@ -31,7 +32,7 @@ def test_incorrect_feedback_names_input_result_reason_and_cause(capsys):
     assert "input: a sample of 10 values from N(2, 3^2), float64" in out
     assert "you returned: tensor" in out
     assert "likely cause: This divides by m" in out
-    assert 'hint("01.unbiased_variance")' in out
+    assert "Next hint: (1 of 3)" in out
 
 
 def test_error_feedback_is_one_line_not_a_traceback(capsys):
@@ -53,8 +54,8 @@ def test_correct_feedback_mentions_hidden_tests(capsys):
 
 
 def test_hidden_tests_run_only_when_asked():
-    public = evaluate("01.unbiased_variance", lambda x: x.var(-1))
-    graded = evaluate("01.unbiased_variance", lambda x: x.var(-1), include_hidden=True)
+    public = assess("01.unbiased_variance", lambda x: x.var(-1))
+    graded = assess("01.unbiased_variance", lambda x: x.var(-1), include_hidden=True)
     assert len(graded.results) > len(public.results)
     assert graded.score == graded.exercise.points
 
@@ -66,7 +67,7 @@ def test_partial_credit_is_the_fraction_of_cases_passed():
             return torch.tensor(0.0)
         return x.var(-1)
 
-    report = evaluate("01.unbiased_variance", only_vectors)
+    report = assess("01.unbiased_variance", only_vectors)
     assert report.outcome is Outcome.INCORRECT and 0 < report.score < report.exercise.points
 
 
@@ -80,15 +81,15 @@ def test_answer_that_edits_its_input_is_caught():
         x -= x.mean(-1, keepdim=True)
         return (x**2).sum(-1) / (x.shape[-1] - 1)
 
-    report = evaluate("01.unbiased_variance", in_place)
+    report = assess("01.unbiased_variance", in_place)
     assert report.outcome is Outcome.INCORRECT
     assert "in place" in report.first_failure.message
 
 
 def test_plain_values_are_accepted_for_number_exercises():
-    assert evaluate("01.mle_variance_factor", lambda m: (m - 1) / m).outcome is Outcome.CORRECT
-    assert evaluate("01.diagnose_fit", "b").outcome is Outcome.CORRECT
-    assert evaluate("01.unbiased_variance", 3.0).outcome is Outcome.ERROR  # implement needs a function
+    assert assess("01.mle_variance_factor", lambda m: (m - 1) / m).outcome is Outcome.CORRECT
+    assert assess("01.diagnose_fit", "b").outcome is Outcome.CORRECT
+    assert assess("01.unbiased_variance", 3.0).outcome is Outcome.ERROR  # implement needs a function
 
 
 def test_strict_mode_raises_on_anything_but_correct(monkeypatch, capsys):
@@ -120,22 +121,32 @@ def test_hints_advance_then_repeat_the_last(capsys):
     for _ in range(count + 1):
         hint("01.unbiased_variance")
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split(" of ")[0] for line in lines] == [f"💡 Hint {min(i, count - 1) + 1}" for i in range(count + 1)]
+    assert [line.split(" of ")[0] for line in lines] == [
+        f"💡 Hint for 01.unbiased_variance ({min(i, count - 1) + 1}" for i in range(count + 1)
+    ]
 
 
 def test_compare_helpers():
+    def says(mismatch):
+        return mismatch.message
+
     assert close()(torch.ones(2), torch.ones(2)) is None
-    assert "shape" in close()(torch.ones(2), torch.ones(3))
-    assert "dtype" in close()(torch.ones(2, dtype=torch.float64), torch.ones(2))
-    assert "expected a number" in close()(1.0, "1.0")
+    assert "shape" in says(close()(torch.ones(2), torch.ones(3)))
+    assert close()(torch.ones(2, dtype=torch.float64), torch.ones(2)).kind is ResultKind.WRONG_TYPE
+    assert "returned float32 where float64 was expected" in says(close()(torch.ones(2, dtype=torch.float64),
+                                                                        torch.ones(2)))
+    numpy_answer = close()(torch.ones(2), torch.ones(2).numpy())
+    assert numpy_answer.kind is ResultKind.WRONG_TYPE and "NumPy array" in numpy_answer.message
+    assert "expected a number" in says(close()(1.0, "1.0"))
     assert close()(float("nan"), float("nan")) is None
-    assert "item 1 of the tuple" in close()((1.0, 2.0), (1.0, 3.0))
-    assert close()([1.0, 2.0], (1.0, 2.0)) is None and "item 0 of the list" in close()([1.0], [2.0])
+    item = close()((1.0, 2.0), (1.0, 3.0))
+    assert item.item == 1 and item.message == "expected 2, got 3"
+    assert close()([1.0, 2.0], (1.0, 2.0)) is None and close()([1.0], [2.0]).item == 0
     assert equal()(3, torch.tensor(3)) is None and equal()(3, 4)
     assert equal()(1, True) is not None
     options = {"a": "", "b": ""}
     assert choice(options)("a", " A ") is None
-    assert "not one of the options" in choice(options)("a", "z")
-    assert "as a string" in choice(options)("a", 1)
+    assert "not one of the options" in says(choice(options)("a", "z"))
+    assert "as a string" in says(choice(options)("a", 1))
     assert describe(torch.arange(10.0)).startswith("tensor [0, 1, 2, 3, ...]")
     assert len(describe("x" * 500)) <= 90

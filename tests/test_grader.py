@@ -2,7 +2,7 @@
 
 Each fixture notebook is small: the chapter's setup and import cells plus its exercise cells, taken from
 solutions/ (so they stay in step with the book). Expected scores are computed by running the same
-answers through ``evaluate`` in this process, never copied from the grader's output.
+answers through ``assess`` in this process, never copied from the grader's output.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.exercises import evaluate
+from helpers.exercises import assess
 from helpers.exercises.grade import STATUSES, GradingError, Settings, grade
-from helpers.exercises.registry import catalogue
+from helpers.exercises.catalogue import catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "01_learning_and_estimation.ipynb"
@@ -43,8 +43,8 @@ def biased(x):
 
 
 WRONG_SCORE = POINTS - sum(catalogue()[i].points for i in ("01.unbiased_variance", "01.diagnose_fit")) + sum(
-    [evaluate("01.unbiased_variance", biased, include_hidden=True).score,
-     evaluate("01.diagnose_fit", "a", include_hidden=True).score]
+    [assess("01.unbiased_variance", biased, include_hidden=True).score,
+     assess("01.diagnose_fit", "a", include_hidden=True).score]
 )
 
 
@@ -96,7 +96,7 @@ TAMPER_HELPERS = '''
 import helpers.exercises
 import helpers.exercises.compare
 import helpers.exercises.runner
-from helpers.exercises.model import Outcome, Report
+from helpers.exercises.spec import Outcome, Report
 helpers.exercises.runner.judge = lambda exercise, *args, **kwargs: Report(exercise, Outcome.CORRECT, [])
 helpers.exercises.compare.close = lambda *a, **k: (lambda expected, got: None)
 helpers.exercises.check = lambda *a, **k: print("✅ correct")

@@ -1,17 +1,19 @@
 """Comparisons between a student's result and the expected one.
 
-Each returns None when ``got`` is right, or one sentence saying what differs, written for a student.
+Each returns None when ``got`` is right, or a ``Mismatch``: one sentence, written for a student, saying what
+differs, with the item of a tuple answer where it differs and whether it is a wrong value or a wrong type.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
+
+from helpers.exercises.spec import Compare, Mismatch, ResultKind
 
 
 def describe(value: Any, limit: int = 90) -> str:
@@ -48,82 +50,102 @@ def _as_float(value: Any) -> float | None:
     return float(value)
 
 
-def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> Callable[[Any, Any], str | None]:
-    """Numbers and tensors equal within |got - expected| <= atol + rtol * |expected|.
+def _wrong_type(expected: Any, got: Any, check_dtype: bool) -> Mismatch | None:
+    """A NumPy array where a tensor belongs, or the wrong dtype or device: one line that says so."""
+    if isinstance(expected, torch.Tensor) and isinstance(got, np.ndarray):
+        return Mismatch("returned a NumPy array; return a torch.Tensor (compute with torch, or wrap the result in "
+                        "torch.from_numpy)", kind=ResultKind.WRONG_TYPE)
+    if not (check_dtype and isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)):
+        return None
+    if got.dtype != expected.dtype:
+        return Mismatch(f"returned {_dtype(got)} where {_dtype(expected)} was expected: keep the input's dtype "
+                        "(a constant made with torch.tensor(...) or torch.zeros(...) needs dtype=x.dtype)",
+                        kind=ResultKind.WRONG_TYPE)
+    if got.device != expected.device:
+        return Mismatch(f"returned a tensor on {got.device} where {expected.device} was expected: create new tensors "
+                        "on the input's device (device=x.device)", kind=ResultKind.WRONG_TYPE)
+    return None
+
+
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> Compare:
+    """Numbers and tensors equal within |got - expected| <= atol + rtol * |expected|; tuples item by item.
 
     For tensors the shape must match and, with ``check_dtype``, the dtype and device too: a function
     given float64 data should answer in float64, on the data's device.
     """
 
-    def compare(expected: Any, got: Any) -> str | None:
+    def compare(expected: Any, got: Any) -> Mismatch | None:
         if isinstance(expected, (tuple, list)):
             kind = type(expected).__name__
             if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-                return f"expected a {kind} of {len(expected)} values, got {describe(got)}"
+                return Mismatch(f"expected a {kind} of {len(expected)} values, got {describe(got)}")
             for i, (e, g) in enumerate(zip(expected, got)):
                 problem = compare(e, g)
                 if problem:
-                    return f"item {i} of the {kind}: {problem}"
+                    return Mismatch(problem.message, i, problem.kind)
             return None
+        if problem := _wrong_type(expected, got, check_dtype):
+            return problem
         if isinstance(expected, torch.Tensor) and expected.ndim > 0:
             if not isinstance(got, torch.Tensor):
-                return f"expected a torch.Tensor of shape {tuple(expected.shape)}, got {type(got).__name__}"
+                return Mismatch(f"expected a torch.Tensor of shape {tuple(expected.shape)}, got {describe(got)}",
+                                kind=ResultKind.WRONG_TYPE)
             if got.shape != expected.shape:
-                return f"expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}"
-            if check_dtype and got.dtype != expected.dtype:
-                return f"expected dtype {expected.dtype}, got {got.dtype} (keep the input's dtype)"
-            if check_dtype and got.device != expected.device:
-                return f"expected the result on {expected.device}, got it on {got.device}"
+                return Mismatch(f"expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}")
             e, g = expected.detach().cpu().double(), got.detach().cpu().double()
             if not torch.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
                 worst = int(((g - e).abs().nan_to_num(nan=math.inf)).flatten().argmax())
-                return (
-                    f"values differ: at flat index {worst} expected {e.flatten()[worst].item():.6g}, "
-                    f"got {g.flatten()[worst].item():.6g}"
-                )
+                return Mismatch(f"values differ: at flat index {worst} expected {e.flatten()[worst].item():.6g}, "
+                                f"got {g.flatten()[worst].item():.6g}")
             return None
         e, g = _as_float(expected), _as_float(got)
         if e is None:
             raise TypeError(f"close() cannot compare an expected value of type {type(expected).__name__}")
         if g is None:
-            return f"expected a number, got {describe(got)}"
-        tensors = isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)
-        if tensors and check_dtype and got.dtype != expected.dtype:
-            return f"expected dtype {expected.dtype}, got {got.dtype} (keep the input's dtype)"
-        if tensors and check_dtype and got.device != expected.device:
-            return f"expected the result on {expected.device}, got it on {got.device}"
+            return Mismatch(f"expected a number, got {describe(got)}", kind=ResultKind.WRONG_TYPE)
         if math.isnan(e) and math.isnan(g):
             return None
         if not math.isclose(g, e, rel_tol=rtol, abs_tol=atol):
-            return f"expected {e:.6g}, got {g:.6g}"
+            return Mismatch(f"expected {e:.6g}, got {g:.6g}")
         return None
 
     return compare
 
 
-def equal() -> Callable[[Any, Any], str | None]:
+def equal() -> Compare:
     """Exact equality, for integers and strings."""
 
-    def compare(expected: Any, got: Any) -> str | None:
+    def compare(expected: Any, got: Any) -> Mismatch | None:
         got = _scalar(got)
         if got != expected or type(got) is bool and type(expected) is not bool:
-            return f"expected {describe(expected)}, got {describe(got)}"
+            return Mismatch(f"expected {describe(expected)}, got {describe(got)}")
         return None
 
     return compare
 
 
-def choice(options: dict[str, str]) -> Callable[[Any, Any], str | None]:
+def choice(options: dict[str, str]) -> Compare:
     """A letter among ``options`` (case and surrounding spaces ignored)."""
 
-    def compare(expected: str, got: Any) -> str | None:
+    def compare(expected: str, got: Any) -> Mismatch | None:
         if not isinstance(got, str):
-            return f"answer with one of the letters {', '.join(map(repr, options))} as a string, got {describe(got)}"
+            return Mismatch(f"answer with one of the letters {', '.join(map(repr, options))} as a string, "
+                            f"got {describe(got)}", kind=ResultKind.WRONG_TYPE)
         letter = got.strip().lower().strip("()")
         if letter not in options:
-            return f"{got!r} is not one of the options {', '.join(map(repr, options))}"
+            return Mismatch(f"{got!r} is not one of the options {', '.join(map(repr, options))}",
+                            kind=ResultKind.WRONG_TYPE)
         if letter != expected:
-            return f"({letter}) is not the right option"
+            return Mismatch(f"({letter}) is not the right option")
         return None
 
     return compare
+
+
+def as_mismatch(result: Mismatch | str | None) -> Mismatch | None:
+    """A compare function may answer with a plain sentence; make it a Mismatch."""
+    return Mismatch(result) if isinstance(result, str) else result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from helpers.exercises.compare import describe
-from helpers.exercises.model import Outcome, Report
+from helpers.exercises.spec import Outcome, Report, ResultKind
 
 ICONS = {
     Outcome.CORRECT: "✅",
@@ -21,8 +21,8 @@ COLOURS = {
 }
 
 
-def lines(report: Report) -> list[str]:
-    """The verdict as a headline followed by detail lines."""
+def lines(report: Report, next_hint: str | None = None) -> list[str]:
+    """The verdict as a headline followed by detail lines; ``next_hint``, when given, closes an incorrect one."""
     ex = report.exercise
     head = f"{ICONS[report.outcome]} {ex.id} · {ex.title}: {report.outcome.value}"
     hidden = sum(c.hidden for c in ex.cases())
@@ -47,29 +47,32 @@ def lines(report: Report) -> list[str]:
         ]
     failure = report.first_failure
     assert failure is not None
+    item = ex.item_name(failure.item)
+    problem = f"{item}: {failure.message}" if item else failure.message
+    if failure.kind in (ResultKind.RAISED, ResultKind.FORBIDDEN, ResultKind.MODIFIED_INPUT, ResultKind.WRONG_TYPE):
+        problem = f"your answer {problem}" if not item else problem
     body = [
         f"Passed {report.passed} of {len(report.results)} tests. First failure:",
         f"  input: {failure.case.label}",
-        f"  problem: your answer {failure.message}"
-        if failure.message.startswith(("raised", "changed", "returned"))
-        else f"  problem: {failure.message}",
+        f"  problem: {problem}",
     ]
-    if failure.got is not None and failure.expected is not None:
-        body.append(f"  you returned: {describe(failure.got)}")
-    if failure.case.why:
-        body.append(f"  why it matters: {failure.case.why}")
-    if report.detail:
-        body.append(f"  likely cause: {report.detail}")
-    body.append(f'Hint: hint("{ex.id}")')
+    if failure.kind is ResultKind.WRONG_VALUE:  # a type or a forbidden call says all there is to say in one line
+        got = failure.got[failure.item] if failure.item is not None else failure.got
+        body.append(f"  you returned: {describe(got)}" + (f" for {item}" if item else ""))
+        if why := failure.case.why_for(failure.item):
+            body.append(f"  why it matters: {why}")
+        if report.detail:
+            body.append(f"  likely cause: {report.detail}")
+    body.append(f"Next hint: {next_hint}" if next_hint else f'Hint: hint("{ex.id}")')
     return [head, *body]
 
 
-def text(report: Report) -> str:
-    return "\n".join(lines(report))
+def text(report: Report, next_hint: str | None = None) -> str:
+    return "\n".join(lines(report, next_hint))
 
 
-def to_html(report: Report) -> str:
-    head, *body = lines(report)
+def to_html(report: Report, next_hint: str | None = None) -> str:
+    head, *body = lines(report, next_hint)
     colour = COLOURS[report.outcome]
     items = "".join(f"<div style='margin-left:1.2em'>{html.escape(line)}</div>" for line in body)
     return (

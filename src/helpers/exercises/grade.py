@@ -268,9 +268,10 @@ def judge_probe(exercise_id: str, path: Path, fallback: str) -> dict[str, Any]:
     """Compare the probe's recorded results with the grader's own reference; a JSON-ready result."""
     import torch
 
-    from helpers.exercises.model import Outcome, Report
-    from helpers.exercises.registry import get
-    from helpers.exercises.runner import RAISED, Call, judge
+    from helpers.exercises.spec import Outcome, Report
+    from helpers.exercises.catalogue import get
+    from helpers.exercises.runner import judge
+    from helpers.exercises.spec import Call, CallKind
 
     exercise = get(exercise_id)
     cases = exercise.cases()
@@ -288,19 +289,19 @@ def judge_probe(exercise_id: str, path: Path, fallback: str) -> dict[str, Any]:
         calls = []
         for case, call in zip(cases, record.get("calls", [])):
             if not isinstance(call, dict) or call.get("label") != case.label:
-                calls.append(Call(RAISED, error="the notebook changed this exercise's tests"))
+                calls.append(Call(CallKind.RAISED, error="the notebook changed this exercise's tests"))
                 continue
-            calls.append(Call(call.get("status", RAISED), call.get("value"), str(call.get("error", "")),
-                              bool(call.get("modified_input"))))
+            calls.append(Call(CallKind(call.get("kind", CallKind.RAISED)), call.get("value"),
+                              str(call.get("error", "")), bool(call.get("modified_input"))))
         missing = len(cases) - len(calls)
-        if missing > 0 and not any(c.status == "not implemented" for c in calls):
-            calls += [Call(RAISED, error="not run: the grading of this exercise stopped early")] * missing
+        if missing > 0 and not any(c.kind is CallKind.NOT_IMPLEMENTED for c in calls):
+            calls += [Call(CallKind.RAISED, error="not run: the grading of this exercise stopped early")] * missing
         report = judge(exercise, cases, calls, True)
     return result_of(report)
 
 
 def result_of(report: Any) -> dict[str, Any]:
-    from helpers.exercises.model import Outcome
+    from helpers.exercises.spec import Outcome
 
     return {
         "points": report.exercise.points,
@@ -317,7 +318,7 @@ def result_of(report: Any) -> dict[str, Any]:
 
 
 def blank_results(chapter_ids: list[str], reason: str) -> dict[str, Any]:
-    from helpers.exercises.registry import get
+    from helpers.exercises.catalogue import get
 
     return {
         i: {"points": get(i).points, "score": 0.0, "outcome": "not graded", "detail": reason, "cases": [],
@@ -336,7 +337,7 @@ def kernel_env(jobs: int) -> dict[str, str]:
 
 def grade_submission(path: str, folder: str, chapter: str, settings: dict, jobs: int = 1) -> dict[str, Any]:
     """Grade one notebook; returns its JSON-ready record. Never raises for a bad submission."""
-    from helpers.exercises.registry import catalogue
+    from helpers.exercises.catalogue import catalogue
 
     settings_ = Settings(**settings)
     source = Path(path)
@@ -487,7 +488,7 @@ def grade(folder: Path, out: Path, jobs: int | None = None, force: bool = False,
         raise GradingError("the output folder must not be inside the submissions folder: choose another --out")
     prepare_output(out)
     chapter = settings.chapter or class_chapter(paths)
-    from helpers.exercises.registry import catalogue
+    from helpers.exercises.catalogue import catalogue
 
     ids = [i for i in catalogue() if i.split(".")[0] == chapter]
     if not ids:
@@ -556,7 +557,7 @@ def class_chapter(paths: list[Path]) -> str:
 
 
 def write_outputs(out: Path, chapter: str, ids: list[str], records: list[dict]) -> dict[str, Any]:
-    from helpers.exercises.registry import get
+    from helpers.exercises.catalogue import get
 
     exercises = [{"id": i, "title": get(i).title, "points": get(i).points} for i in ids]
     possible = sum(e["points"] for e in exercises)

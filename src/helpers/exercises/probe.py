@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from helpers.exercises.registry import get
+from helpers.exercises.catalogue import get
 from helpers.exercises.runner import call_all, one_line
 
 
@@ -52,10 +52,11 @@ def probe(exercise_id: str, get_answer: Callable[[], Any], path: str) -> None:
         if reference_in_disguise(answer):
             record["problem"] = "the answer is the book's reference implementation, not your own code"
         else:
-            cases = get(exercise_id).cases()
+            exercise = get(exercise_id)
+            cases = exercise.cases()
             record["calls"] = [
-                {"label": case.label, "status": call.status, "value": plain(call.value), "error": call.error,
+                {"label": case.label, "kind": call.kind.value, "value": plain(call.value), "error": call.error,
                  "modified_input": call.modified_input}
-                for case, call in zip(cases, call_all(answer, cases))
+                for case, call in zip(cases, call_all(answer, cases, exercise.forbidden))
             ]
     torch.save(record, path)

@@ -2,32 +2,21 @@
 
 Two steps, so that the grader can run the first in a student's kernel and the second in its own process:
 
-1. ``call_answer``: call the answer on one case and record what happened (a ``Call``);
+1. ``call_all``: call the answer on each case, with the exercise's forbidden calls watched, and record what
+   happened (a ``Call``: returned, raised, not implemented, or called something forbidden);
 2. ``judge``: compare each recorded result with the reference's result on the same case, and decide.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from helpers.exercises.compare import describe
-from helpers.exercises.model import Case, CaseResult, Exercise, Outcome, Report
-
-RETURNED, RAISED, NOT_IMPLEMENTED = "returned", "raised", "not implemented"
-
-
-@dataclass
-class Call:
-    """What happened when an answer was called on one case."""
-
-    status: str  # RETURNED, RAISED or NOT_IMPLEMENTED
-    value: Any = None
-    error: str = ""  # for RAISED: the exception in one line
-    modified_input: bool = False
+from helpers.exercises import forbid
+from helpers.exercises.compare import as_mismatch, describe
+from helpers.exercises.spec import Call, CallKind, Case, CaseResult, Exercise, Outcome, Report, ResultKind
 
 
 def fresh(args: tuple) -> tuple:
@@ -48,16 +37,35 @@ def _modified(before: tuple, after: tuple) -> bool:
     return False
 
 
-def call_answer(answer: Any, case: Case) -> Call:
-    """Call ``answer(*case.args)`` (or take ``answer`` itself when it is a value). Never raises."""
+def call_answer(answer: Any, case: Case, guard: forbid.Guard) -> Call:
+    """Call ``answer(*case.args)`` (or take ``answer`` itself when it is a value), watched by ``guard``.
+
+    Never raises for the answer's own errors: they become a RAISED call.
+    """
     given = fresh(case.args)
     try:
-        value = answer(*given) if callable(answer) else answer
+        with guard:
+            value = answer(*given) if callable(answer) else answer
     except NotImplementedError:
-        return Call(NOT_IMPLEMENTED)
+        return Call(CallKind.NOT_IMPLEMENTED)
     except Exception as error:  # the student's code crashed: keep it to one line
-        return Call(RAISED, error=one_line(error))
-    return Call(RETURNED, value, modified_input=_modified(case.args, given))
+        if guard.violation:
+            return Call(CallKind.FORBIDDEN, error=guard.violation)
+        return Call(CallKind.RAISED, error=one_line(error))
+    if guard.violation:
+        return Call(CallKind.FORBIDDEN, error=guard.violation)
+    return Call(CallKind.RETURNED, value, modified_input=_modified(case.args, given))
+
+
+def call_all(answer: Any, cases: list[Case], forbidden: tuple[str, ...] = ()) -> list[Call]:
+    """``call_answer`` on each case in turn, stopping at the stub's NotImplementedError."""
+    guard = forbid.guard_for(tuple(forbidden))
+    calls: list[Call] = []
+    for case in cases:
+        calls.append(call_answer(answer, case, guard))
+        if calls[-1].kind is CallKind.NOT_IMPLEMENTED:
+            break
+    return calls
 
 
 def _identical(a: Any, b: Any) -> bool:
@@ -71,52 +79,67 @@ def _identical(a: Any, b: Any) -> bool:
         return False
 
 
-def call_all(answer: Any, cases: list[Case]) -> list[Call]:
-    """``call_answer`` on each case in turn, stopping at the stub's NotImplementedError."""
-    calls: list[Call] = []
-    for case in cases:
-        calls.append(call_answer(answer, case))
-        if calls[-1].status == NOT_IMPLEMENTED:
-            break
-    return calls
+def _with_item(expected: Any, item: int, value: Any) -> Any:
+    """``expected`` with its item ``item`` replaced by ``value`` (same container type)."""
+    items = list(expected)
+    items[item] = value
+    return type(expected)(items) if isinstance(expected, tuple) else items
 
 
-def diagnose(exercise: Exercise, case: Case, got: Any) -> str:
-    """If ``got`` is what a known-wrong answer returns on ``case``, that wrong answer's diagnosis."""
+def diagnose(exercise: Exercise, failure: CaseResult) -> str:
+    """The diagnosis of the known-wrong answer that returns what the student returned, for the failing item.
+
+    For a tuple answer, only the item that failed is compared: a student who got dE/dw1 wrong is told about
+    the mistake that gives that dE/dw1, whatever the known-wrong answer does to the other items.
+    """
     for diagnosis, wrong in exercise.wrong.items():
         try:
-            wrong_result = wrong(*fresh(case.args))
-            if exercise.compare(wrong_result, got) is None or _identical(wrong_result, got):
+            result = wrong(*fresh(failure.case.args))
+            if failure.item is None:
+                if as_mismatch(exercise.compare(result, failure.got)) is None or _identical(result, failure.got):
+                    return diagnosis
+                continue
+            if not isinstance(result, (tuple, list)) or len(result) != len(failure.expected):
+                continue
+            probe = _with_item(failure.expected, failure.item, result[failure.item])
+            mismatch = as_mismatch(exercise.compare(probe, failure.got))
+            if mismatch is None or mismatch.item != failure.item:
                 return diagnosis
         except Exception:  # a wrong answer may crash where the student's did not
             continue
     return ""
 
 
+def _result(exercise: Exercise, case: Case, call: Call) -> CaseResult:
+    if call.kind is CallKind.RAISED:
+        return CaseResult(case, ResultKind.RAISED, f"raised {call.error}")
+    if call.kind is CallKind.FORBIDDEN:
+        return CaseResult(case, ResultKind.FORBIDDEN, forbid.message(call.error, exercise.instead))
+    expected = exercise.reference(*fresh(case.args))
+    try:
+        mismatch = as_mismatch(exercise.compare(expected, call.value))
+    except Exception as error:
+        message = f"returned something that could not be compared: {describe(call.value)} ({one_line(error)})"
+        return CaseResult(case, ResultKind.WRONG_TYPE, message, call.value, expected)
+    if mismatch is not None:
+        return CaseResult(case, mismatch.kind, mismatch.message, call.value, expected, mismatch.item)
+    if call.modified_input:
+        message = "changed its input tensor in place; compute a new tensor instead"
+        return CaseResult(case, ResultKind.MODIFIED_INPUT, message, call.value, expected)
+    return CaseResult(case, ResultKind.PASSED, "", call.value, expected)
+
+
 def judge(exercise: Exercise, cases: list[Case], calls: list[Call], include_hidden: bool = False) -> Report:
     """Compare each call's result with the reference on the same case and decide the outcome."""
-    if any(call.status == NOT_IMPLEMENTED for call in calls):
+    if any(call.kind is CallKind.NOT_IMPLEMENTED for call in calls):
         return Report(exercise, Outcome.NOT_ATTEMPTED, [], "", include_hidden)
-    results: list[CaseResult] = []
-    for case, call in zip(cases, calls):
-        if call.status == RAISED:
-            results.append(CaseResult(case, False, f"raised {call.error}"))
-            continue
-        expected = exercise.reference(*fresh(case.args))
-        try:
-            problem = exercise.compare(expected, call.value)
-        except Exception as error:
-            problem = f"returned something that could not be compared ({one_line(error)})"
-        if problem is None and call.modified_input:
-            problem = "changed its input tensor in place; compute a new tensor instead"
-        results.append(CaseResult(case, problem is None, problem or "", call.value, expected))
-
+    results = [_result(exercise, case, call) for case, call in zip(cases, calls)]
     failure = next((r for r in results if not r.passed), None)
     if failure is None:
         return Report(exercise, Outcome.CORRECT, results, "", include_hidden)
-    if all(r.message.startswith("raised ") for r in results):
-        return Report(exercise, Outcome.ERROR, results, failure.message[len("raised ") :], include_hidden)
-    detail = diagnose(exercise, failure.case, failure.got) if failure.got is not None else ""
+    if all(r.kind is ResultKind.RAISED for r in results):
+        return Report(exercise, Outcome.ERROR, results, failure.message.removeprefix("raised "), include_hidden)
+    detail = diagnose(exercise, failure) if failure.kind is ResultKind.WRONG_VALUE else ""
     return Report(exercise, Outcome.INCORRECT, results, detail, include_hidden)
 
 
@@ -129,4 +152,4 @@ def run(exercise: Exercise, answer: Any, include_hidden: bool = False) -> Report
         detail = f"expected a function, got {describe(answer)}. Pass the function itself: check(id, my_function)"
         return Report(exercise, Outcome.ERROR, [], detail)
     cases = [c for c in exercise.cases() if include_hidden or not c.hidden]
-    return judge(exercise, cases, call_all(answer, cases), include_hidden)
+    return judge(exercise, cases, call_all(answer, cases, exercise.forbidden), include_hidden)

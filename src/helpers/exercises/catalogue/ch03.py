@@ -6,16 +6,12 @@ import math
 
 import torch
 
+from helpers.exercises.catalogue.common import F64, gen
 from helpers.exercises.compare import choice, close, equal
-from helpers.exercises.model import Case, Exercise
+from helpers.exercises.spec import Case, Exercise
 from helpers.nn import activations, autograd, gradcheck, rbf
 from helpers.nn.autograd import Value, topological_order, zero_grad
 
-F64 = torch.float64
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 # ---------------------------------------------------------------- two linear layers collapse into one
@@ -25,7 +21,7 @@ def collapse_linear(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: to
 
 
 def _collapse_cases() -> list[Case]:
-    g = _gen(31)
+    g = gen(31)
 
     def layers(d: int, h: int, k: int, dtype=F64):
         return (torch.randn(h, d, generator=g, dtype=dtype), torch.randn(h, generator=g, dtype=dtype),
@@ -75,7 +71,7 @@ COLLAPSE = Exercise(
 
 # ---------------------------------------------------------------- a numerically stable softplus
 def _softplus_cases() -> list[Case]:
-    g = _gen(32)
+    g = gen(32)
     return [
         Case("20 values from N(0, 3^2), float64", (3 * torch.randn(20, generator=g, dtype=F64),)),
         Case("x = [-1000, -30, 0, 30, 1000], float32", (torch.tensor([-1000.0, -30.0, 0.0, 30.0, 1000.0]),),
@@ -122,7 +118,7 @@ SOFTPLUS = Exercise(
 
 # ---------------------------------------------------------------- the derivative of swish
 def _swish_grad_cases() -> list[Case]:
-    g = _gen(33)
+    g = gen(33)
     return [
         Case("10 values from N(0, 2^2), float64", (2 * torch.randn(10, generator=g, dtype=F64),),
              "swish(x) = x sigma(x) is a product: both factors depend on x."),
@@ -375,7 +371,7 @@ def _softplus_dot(x):
 
 
 def _numerical_grad_cases() -> list[Case]:
-    g = _gen(34)
+    g = gen(34)
     return [
         Case("f(x) = sum(x^3) at 4 random points, eps = 1e-3", (_cube_sum, torch.randn(4, generator=g, dtype=F64),
                                                                1e-3),
@@ -444,7 +440,7 @@ def gradient_relative_error(f, x: torch.Tensor, analytic_grad: torch.Tensor) -> 
 
 
 def _gradient_error_cases() -> list[Case]:
-    g = _gen(35)
+    g = gen(35)
     x1, x2, x4 = (torch.randn(6, generator=g, dtype=F64) for _ in range(3))
     x5 = torch.randn(2, 4, generator=g, dtype=F64)
     wrong_entry = x2.prod() / x2

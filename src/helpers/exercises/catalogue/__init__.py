@@ -1,33 +1,30 @@
-"""The exercise catalogue: one module per chapter (``ch01``, ``ch02``, ...), each with ``EXERCISES``."""
+"""The exercise catalogue: one module per chapter, listed in ``CHAPTERS``.
+
+A chapter module defines ``EXERCISES``, a list of ``helpers.exercises.spec.Exercise``. To add a chapter,
+write ``chNN.py`` and add its name here; the catalogue test then checks every entry.
+"""
 
 from __future__ import annotations
 
 import difflib
 import functools
 import importlib
-import pkgutil
-import re
 
-import helpers.exercises
-from helpers.exercises.model import Exercise
+from helpers.exercises.spec import Exercise
 
-
-def chapter_modules() -> list[str]:
-    """Names of the catalogue modules, ch01, ch02, ..., found in this package."""
-    names = (m.name for m in pkgutil.iter_modules(helpers.exercises.__path__))
-    return sorted(name for name in names if re.fullmatch(r"ch\d\d", name))
+CHAPTERS = ("ch01", "ch02", "ch03")
 
 
 @functools.lru_cache(maxsize=1)
 def catalogue() -> dict[str, Exercise]:
     """Every exercise of the book by id, in chapter order."""
     entries: dict[str, Exercise] = {}
-    for name in chapter_modules():
-        module = importlib.import_module(f"helpers.exercises.{name}")
+    for name in CHAPTERS:
+        module = importlib.import_module(f"{__name__}.{name}")
         for exercise in module.EXERCISES:
             if exercise.id in entries:
                 raise ValueError(f"Exercise id {exercise.id!r} is defined twice in the catalogue.")
-            if chapter_of(exercise.id) != name[2:]:
+            if exercise.chapter != name[2:]:
                 raise ValueError(f"Exercise {exercise.id!r} is in {name}.py: its id must start with {name[2:]!r}.")
             entries[exercise.id] = exercise
     return entries
@@ -46,3 +43,8 @@ def get(exercise_id: str) -> Exercise:
 def chapter_of(exercise_id: str) -> str:
     """'01' for '01.unbiased_variance'."""
     return exercise_id.split(".", 1)[0]
+
+
+def of_chapter(chapter: str) -> list[Exercise]:
+    """The exercises of one chapter ('01'), in the order the chapter asks them."""
+    return [e for e in catalogue().values() if e.chapter == chapter]

@@ -5,15 +5,11 @@ from __future__ import annotations
 import torch
 
 from helpers import stats
+from helpers.exercises.catalogue.common import F64, gen
 from helpers.exercises.compare import choice, close, equal
-from helpers.exercises.model import Case, Exercise
+from helpers.exercises.spec import Case, Exercise
 from helpers.models import PolynomialRegression, mse
 
-F64 = torch.float64
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 # ---------------------------------------------------------------- Bayes' rule: a number
@@ -63,7 +59,7 @@ def _expectation(f, values: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
 
 
 def _expectation_cases() -> list[Case]:
-    g = _gen(11)
+    g = gen(11)
     die = torch.arange(1, 7, dtype=F64)
     weights = torch.rand(5, generator=g, dtype=F64)
     return [
@@ -108,7 +104,7 @@ EXPECTATION = Exercise(
 
 # ---------------------------------------------------------------- the unbiased variance
 def _variance_cases() -> list[Case]:
-    g = _gen(12)
+    g = gen(12)
     return [
         Case("a sample of 10 values from N(2, 3^2), float64", (2 + 3 * torch.randn(10, generator=g, dtype=F64),)),
         Case(
@@ -169,7 +165,7 @@ SE_CASES = [
 
 
 def _se_cases() -> list[Case]:
-    g = _gen(13)
+    g = gen(13)
     cases = [Case(label, (torch.randn(*batch, m, generator=g, dtype=F64 if not batch else torch.float32),))
              for label, m, batch in SE_CASES]
     cases[0].why = "The standard error shrinks like 1/sqrt(m): four times the data halves it."
@@ -206,7 +202,7 @@ STANDARD_ERROR = Exercise(
 
 # ---------------------------------------------------------------- bias, variance and MSE from estimates
 def _bvm_cases() -> list[Case]:
-    g = _gen(14)
+    g = gen(14)
     return [
         Case("40 estimates around 1.2 of a true value 1.0", (1.2 + 0.5 * torch.randn(40, generator=g, dtype=F64), 1.0)),
         Case(

@@ -7,15 +7,11 @@ import math
 import torch
 
 from helpers import stats
+from helpers.exercises.catalogue.common import F64, gen
 from helpers.exercises.compare import choice, close
-from helpers.exercises.model import Case, Exercise
+from helpers.exercises.spec import Case, Exercise
 from helpers.nn import losses
 
-F64 = torch.float64
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
 
 
 def _flips(n: int, p: float, g: torch.Generator, dtype: torch.dtype = F64) -> torch.Tensor:
@@ -24,7 +20,7 @@ def _flips(n: int, p: float, g: torch.Generator, dtype: torch.dtype = F64) -> to
 
 # ---------------------------------------------------------------- the Bernoulli log-likelihood
 def _bernoulli_ll_cases() -> list[Case]:
-    g = _gen(21)
+    g = gen(21)
     return [
         Case(
             "20 coin flips, 9 candidate values theta = 0.1, 0.2, ..., 0.9 (float64)",
@@ -101,7 +97,7 @@ BERNOULLI_LL = Exercise(
 
 # ---------------------------------------------------------------- the Gaussian MLE
 def _gaussian_mle_cases() -> list[Case]:
-    g = _gen(22)
+    g = gen(22)
     return [
         Case("a sample of 10 values from N(3, 2^2), float64", (3 + 2 * torch.randn(10, generator=g, dtype=F64),)),
         Case(
@@ -244,7 +240,7 @@ NLL_VS_MSE = Exercise(
 
 # ---------------------------------------------------------------- binary cross-entropy from logits
 def _bce_cases() -> list[Case]:
-    g = _gen(23)
+    g = gen(23)
     return [
         Case(
             "8 random logits and 0/1 labels, float64",
@@ -374,7 +370,7 @@ SIGMOID_MSE_GRADIENT = Exercise(
 
 # ---------------------------------------------------------------- log-sum-exp
 def _logsumexp_cases() -> list[Case]:
-    g = _gen(24)
+    g = gen(24)
     return [
         Case("a (4, 5) float64 tensor of random values", (3 * torch.randn(4, 5, generator=g, dtype=F64),)),
         Case(
@@ -431,7 +427,7 @@ LOGSUMEXP = Exercise(
 
 # ---------------------------------------------------------------- log-softmax
 def _log_softmax_cases() -> list[Case]:
-    g = _gen(25)
+    g = gen(25)
     return [
         Case("a (4, 5) float64 tensor of random values", (3 * torch.randn(4, 5, generator=g, dtype=F64),)),
         Case(
@@ -486,7 +482,7 @@ LOG_SOFTMAX = Exercise(
 
 # ---------------------------------------------------------------- cross-entropy with integer targets
 def _cross_entropy_cases() -> list[Case]:
-    g = _gen(26)
+    g = gen(26)
     return [
         Case(
             "5 examples, 3 classes, float64",
