@@ -12,9 +12,9 @@ import scipy.stats
 import torch
 
 from helpers import stats
-from helpers.exercises import Outcome, catalogue, assess
-from helpers.exercises.spec import Kind
+from helpers.exercises import Outcome, assess, catalogue
 from helpers.exercises.catalogue import chapter_of
+from helpers.exercises.spec import Kind
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = list(catalogue().values())

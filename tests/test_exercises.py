@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from helpers import exercises
-from helpers.exercises import ExerciseFailed, Outcome, check, assess, hint
+from helpers.exercises import ExerciseFailed, Outcome, assess, check, hint
 from helpers.exercises.compare import choice, close, describe, equal
 from helpers.exercises.spec import ResultKind
 

@@ -18,8 +18,8 @@ import nbformat
 import pytest
 
 from helpers.exercises import assess
-from helpers.exercises.grade import STATUSES, GradingError, Settings, grade
 from helpers.exercises.catalogue import catalogue
+from helpers.exercises.grade import STATUSES, GradingError, Settings, grade
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "solutions" / "01_learning_and_estimation.ipynb"

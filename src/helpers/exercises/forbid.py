@@ -143,7 +143,7 @@ def _key_of(func: Any) -> CodeKey | None:
     return code_key(code) if isinstance(code, CodeType) else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def guard_for(names: tuple[str, ...]) -> Guard:
     """One Guard per forbidden list, built once (resolving names imports modules such as scipy)."""
     return Guard(names)

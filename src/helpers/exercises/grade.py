@@ -268,10 +268,9 @@ def judge_probe(exercise_id: str, path: Path, fallback: str) -> dict[str, Any]:
     """Compare the probe's recorded results with the grader's own reference; a JSON-ready result."""
     import torch
 
-    from helpers.exercises.spec import Outcome, Report
     from helpers.exercises.catalogue import get
     from helpers.exercises.runner import judge
-    from helpers.exercises.spec import Call, CallKind
+    from helpers.exercises.spec import Call, CallKind, Outcome, Report
 
     exercise = get(exercise_id)
     cases = exercise.cases()

@@ -10,8 +10,6 @@ from helpers.exercises.compare import choice, close, equal
 from helpers.exercises.spec import Case, Exercise
 from helpers.models import PolynomialRegression, mse
 
-
-
 # ---------------------------------------------------------------- Bayes' rule: a number
 PREVALENCE, SENSITIVITY, FALSE_POSITIVE_RATE = 0.01, 0.95, 0.05
 

@@ -13,7 +13,6 @@ from helpers.exercises.spec import Case, Exercise
 from helpers.nn import losses
 
 
-
 def _flips(n: int, p: float, g: torch.Generator, dtype: torch.dtype = F64) -> torch.Tensor:
     return (torch.rand(n, generator=g, dtype=F64) < p).to(dtype)
 

@@ -13,7 +13,6 @@ from helpers.nn import activations, autograd, gradcheck, rbf
 from helpers.nn.autograd import Value, topological_order, zero_grad
 
 
-
 # ---------------------------------------------------------------- two linear layers collapse into one
 def collapse_linear(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor):
     """(W, b) with W x + b = W2 (W1 x + b1) + b2 for every x. W1: (H, D), b1: (H,), W2: (K, H), b2: (K,)."""
