@@ -14,6 +14,7 @@ import torch
 from helpers import stats
 from helpers.exercises import Outcome, assess, catalogue
 from helpers.exercises.catalogue import chapter_of
+from helpers.exercises.runner import call_all, judge
 from helpers.exercises.spec import Kind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +31,8 @@ def stub(*args):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_reference_passes_public_and_hidden_tests(exercise_id):
     exercise = catalogue()[exercise_id]
-    report = assess(exercise_id, exercise.reference, include_hidden=True)
+    cases = exercise.cases()
+    report = judge(exercise, cases, call_all(exercise.reference, cases, forbidden=()), include_hidden=True)
     assert report.outcome is Outcome.CORRECT, report.first_failure
     assert report.score == exercise.points
     if exercise.kind in ("implement", "derive"):  # a number or a choice has one answer: nothing to hide
@@ -96,36 +98,33 @@ def test_posterior_reference_matches_hand_computation():
     assert ch01.POSTERIOR.reference() == pytest.approx(sens * p / (sens * p + fpr * (1 - p)), rel=1e-6)
 
 
-def test_expectation_reference_matches_scipy():
+def test_simulated_sample_means_match_theory():
     from helpers.exercises.catalogue import ch01
 
-    for case in ch01.EXPECTATION.cases():
-        f, values, probs = case.args
-        oracle = scipy.stats.rv_discrete(values=(np.arange(len(values)), probs.numpy()))
-        outcomes = f(values).numpy()
-        expected = oracle.expect(lambda k, outcomes=outcomes: outcomes[np.asarray(k, dtype=int)])
-        assert ch01.EXPECTATION.reference(*case.args).item() == pytest.approx(expected, rel=1e-9)
-
-
-def test_select_degree_reference_matches_numpy_polyfit():
-    from helpers.exercises.catalogue import ch01
-
-    for case in ch01.SELECT_DEGREE.cases():
-        x_train, y_train, x_val, y_val, degrees = case.args
-        zt, zv = 2 * x_train.numpy() - 1, 2 * x_val.numpy() - 1
-        errors = [np.mean((np.polyval(np.polyfit(zt, y_train.numpy(), d), zv) - y_val.numpy()) ** 2) for d in degrees]
-        assert ch01.SELECT_DEGREE.reference(*case.args) == list(degrees)[int(np.argmin(errors))]
-
-
-def test_number_answers_match_simulation():
-    from helpers.exercises.catalogue import ch01
-
+    estimates = ch01.MSE_OF_MEAN.reference(0, 200_000)
     closed_form = ch01.MC_STD**2 / ch01.MC_M  # Var(mean of m draws) = sigma^2 / m, and the mean is unbiased
-    simulated = ch01.MSE_OF_MEAN.reference()
-    assert simulated == pytest.approx(closed_form, rel=0.02) and simulated != closed_form
+    assert estimates.shape == (200_000,) and estimates.dtype == torch.float64
+    assert (estimates**2).mean().item() == pytest.approx(closed_form, rel=0.01)
+    assert abs(estimates.mean().item()) < 4 * (closed_form / 200_000) ** 0.5
     for m in (2, 5):
         biased = stats.monte_carlo(stats.biased_variance, stats.gaussian_draw(0.0, 1.0, m), 1.0, 200_000, seed=m)
         assert ch01.BIAS_FACTOR.reference(m) == pytest.approx(biased.estimates.mean().item(), rel=0.02)
+
+
+def test_simulation_check_rejects_typed_numbers_and_wrong_counts():
+    from helpers.exercises.catalogue import ch01
+
+    typed = [lambda seed, trials: 0.404, lambda seed, trials: torch.tensor(0.4, dtype=torch.float32),
+             lambda seed, trials: ch01._sample_means(seed, 100),  # a 100-trial simulation
+             lambda seed, trials: ch01._sample_means(seed, trials).float()]
+    for answer in typed:
+        report = assess("01.mse_of_mean", answer)
+        assert report.outcome is Outcome.INCORRECT and report.score == 0
+    def honest(seed, trials):  # its own seeds: accepted as a simulation, not as a copy of the reference
+        generator = torch.Generator().manual_seed(seed + 999)
+        return (2 * torch.randn(trials, 10, dtype=torch.float64, generator=generator)).mean(-1)
+
+    assert assess("01.mse_of_mean", honest, include_hidden=True).outcome is Outcome.CORRECT
 
 
 def test_variance_and_standard_error_references_match_scipy():
@@ -135,3 +134,56 @@ def test_variance_and_standard_error_references_match_scipy():
         x = case.args[0].double().numpy()
         assert np.allclose(stats.unbiased_variance(torch.tensor(x)).numpy(), np.var(x, axis=-1, ddof=1))
         assert np.allclose(stats.standard_error_of_mean(torch.tensor(x)).numpy(), scipy.stats.sem(x, axis=-1))
+
+
+# ---- the derivation and number references of chapters 2 and 3 against independent oracles ---------
+
+
+def test_gaussian_nll_constants_match_scipy():
+    from helpers.exercises.catalogue import ch02
+
+    g = torch.Generator().manual_seed(5)
+    for case in ch02.NLL_CONSTANTS.cases():
+        m, sigma = case.args
+        y, f = torch.randn(m, generator=g, dtype=torch.float64), torch.randn(m, generator=g, dtype=torch.float64)
+        a, b = ch02.NLL_CONSTANTS.reference(m, sigma)
+        nll = -scipy.stats.norm.logpdf(y.numpy(), loc=f.numpy(), scale=sigma).sum()
+        assert a * ((y - f) ** 2).sum().item() + b == pytest.approx(nll, rel=1e-12)
+
+
+def test_generative_logit_matches_bayes_rule_with_scipy_densities():
+    from helpers.exercises.catalogue import ch02
+
+    for case in ch02.GENERATIVE_LOGIT.cases():
+        mu0, mu1, sigma, prior1 = case.args
+        w, b = ch02.GENERATIVE_LOGIT.reference(*case.args)
+        for x in (-2.0, 0.3, 1.7):
+            joint1 = scipy.stats.norm.pdf(x, mu1, sigma) * prior1
+            joint0 = scipy.stats.norm.pdf(x, mu0, sigma) * (1 - prior1)
+            assert 1 / (1 + np.exp(-(w * x + b))) == pytest.approx(joint1 / (joint1 + joint0), rel=1e-12)
+
+
+def test_sigmoid_mse_gradient_matches_the_closed_form():
+    from helpers.exercises.catalogue import ch02
+
+    s = 1 / (1 + np.exp(-ch02.SATURATION_LOGIT))
+    assert ch02.SIGMOID_MSE_GRADIENT.reference() == pytest.approx((s - 1) * s * (1 - s), rel=1e-12)
+
+
+def test_rbf_xor_outputs_match_sklearn():
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    from helpers.exercises.catalogue import ch03
+    from helpers.nn.rbf import XOR_INPUTS
+
+    features = rbf_kernel(XOR_INPUTS.numpy(), XOR_INPUTS.numpy(), gamma=0.5)
+    assert np.allclose(ch03.RBF_XOR.reference().numpy(), features @ np.array(ch03.XOR_WEIGHTS), atol=1e-12)
+
+
+def test_posterior_matches_natural_frequencies():
+    from helpers.exercises.catalogue import ch01
+
+    people = 1_000_000
+    sick = people * ch01.PREVALENCE
+    true_pos, false_pos = sick * ch01.SENSITIVITY, (people - sick) * ch01.FALSE_POSITIVE_RATE
+    assert ch01.POSTERIOR.reference() == pytest.approx(true_pos / (true_pos + false_pos), rel=1e-9)

@@ -13,20 +13,28 @@ def stub(*args):
     raise NotImplementedError()
 
 
+def unbiased(x):
+    return ((x - x.mean(-1, keepdim=True)) ** 2).sum(-1) / (x.shape[-1] - 1)
+
+
+def biased(x):
+    return ((x - x.mean(-1, keepdim=True)) ** 2).mean(-1)
+
+
 @pytest.fixture(autouse=True)
 def student_mode(monkeypatch):
     monkeypatch.delenv("HELPERS_STRICT", raising=False)
 
 
 def test_four_outcomes():
-    assert assess("01.unbiased_variance", lambda x: x.var(-1)).outcome is Outcome.CORRECT
-    assert assess("01.unbiased_variance", lambda x: x.var(-1, correction=0)).outcome is Outcome.INCORRECT
+    assert assess("01.unbiased_variance", unbiased).outcome is Outcome.CORRECT
+    assert assess("01.unbiased_variance", biased).outcome is Outcome.INCORRECT
     assert assess("01.unbiased_variance", stub).outcome is Outcome.NOT_ATTEMPTED
     assert assess("01.unbiased_variance", lambda x: x / 0 + undefined_name).outcome is Outcome.ERROR  # noqa: F821
 
 
 def test_incorrect_feedback_names_input_result_reason_and_cause(capsys):
-    check("01.unbiased_variance", lambda x: x.var(-1, correction=0))
+    check("01.unbiased_variance", biased)
     out = capsys.readouterr().out
     assert "❌ 01.unbiased_variance" in out
     assert "input: a sample of 10 values from N(2, 3^2), float64" in out
@@ -48,14 +56,14 @@ def test_not_attempted_feedback(capsys):
 
 
 def test_correct_feedback_mentions_hidden_tests(capsys):
-    check("01.unbiased_variance", lambda x: x.var(-1))
+    check("01.unbiased_variance", unbiased)
     out = capsys.readouterr().out
     assert "✅" in out and "hidden tests will also run when your notebook is graded" in out
 
 
 def test_hidden_tests_run_only_when_asked():
-    public = assess("01.unbiased_variance", lambda x: x.var(-1))
-    graded = assess("01.unbiased_variance", lambda x: x.var(-1), include_hidden=True)
+    public = assess("01.unbiased_variance", unbiased)
+    graded = assess("01.unbiased_variance", unbiased, include_hidden=True)
     assert len(graded.results) > len(public.results)
     assert graded.score == graded.exercise.points
 
@@ -65,7 +73,7 @@ def test_partial_credit_is_the_fraction_of_cases_passed():
     def only_vectors(x):
         if x.ndim > 1 or x.dtype != torch.float64:
             return torch.tensor(0.0)
-        return x.var(-1)
+        return unbiased(x)
 
     report = assess("01.unbiased_variance", only_vectors)
     assert report.outcome is Outcome.INCORRECT and 0 < report.score < report.exercise.points
@@ -94,8 +102,8 @@ def test_plain_values_are_accepted_for_number_exercises():
 
 def test_strict_mode_raises_on_anything_but_correct(monkeypatch, capsys):
     monkeypatch.setenv("HELPERS_STRICT", "1")
-    check("01.unbiased_variance", lambda x: x.var(-1))
-    for answer in (stub, lambda x: x.var(-1, correction=0), lambda x: 1 / 0):
+    check("01.unbiased_variance", unbiased)
+    for answer in (stub, biased, lambda x: 1 / 0):
         with pytest.raises(ExerciseFailed):
             check("01.unbiased_variance", answer)
     with pytest.raises(ExerciseFailed):
@@ -106,7 +114,7 @@ def test_strict_not_attempted_mode(monkeypatch):
     monkeypatch.setenv("HELPERS_STRICT", "not-attempted")
     check("01.unbiased_variance", stub)
     with pytest.raises(ExerciseFailed, match="expects 'not attempted'"):
-        check("01.unbiased_variance", lambda x: x.var(-1))
+        check("01.unbiased_variance", unbiased)
 
 
 def test_unknown_strict_value_is_explained(monkeypatch):
@@ -150,3 +158,77 @@ def test_compare_helpers():
     assert "as a string" in says(choice(options)("a", 1))
     assert describe(torch.arange(10.0)).startswith("tensor [0, 1, 2, 3, ...]")
     assert len(describe("x" * 500)) <= 90
+
+
+# ---- feedback about the failing item ---------------------------------------------------------------
+
+
+def test_diagnosis_and_why_are_about_the_item_that_failed(capsys):
+    import math
+
+    def forgot_hidden_derivative_in_dw1(x, t, w1, w2, w3):
+        h = 1 / (1 + math.exp(-w1 * x))
+        y = 1 / (1 + math.exp(-(w2 * h + w3 * x)))
+        delta = (y - t) * y * (1 - y)
+        dx = delta * (w2 * h * (1 - h) * w1 + w3)
+        return delta * w2 * x, delta * h, delta * x, dx  # only dE/dw1 is wrong: h (1 - h) is missing
+
+    report = assess("03.skip_backprop", forgot_hidden_derivative_in_dw1)
+    failure = report.first_failure
+    assert failure.item == 0 and "h (1 - h)" in report.detail
+    check("03.skip_backprop", forgot_hidden_derivative_in_dw1)
+    out = capsys.readouterr().out
+    assert "problem: dE/dw1:" in out and "two paths" not in out
+    assert "likely cause: The hidden unit's sigmoid was skipped" in out
+
+
+def test_forwards_topological_order_has_its_own_diagnosis():
+    from helpers.nn.autograd import topological_order
+
+    def forwards(root, inputs):
+        order = topological_order(root)
+        for node in order:
+            node.grad = 0.0
+        root.grad = 1.0
+        for node in order:
+            for child, local in zip(node.children, node.local_grads):
+                child.grad += local * node.grad
+        return tuple(x.grad for x in inputs)
+
+    assert "visit it in reverse" in assess("03.autograd_grad", forwards).detail
+
+
+def test_a_numpy_array_or_a_wrong_dtype_is_said_in_one_line(capsys):
+    check("01.unbiased_variance", lambda x: unbiased(x).numpy())
+    out = capsys.readouterr().out
+    assert "problem: your answer returned a NumPy array; return a torch.Tensor" in out
+    assert "why it matters" not in out and "likely cause" not in out
+    check("01.unbiased_variance", lambda x: unbiased(x.double()))
+    out = capsys.readouterr().out
+    assert "returned float64 where float32 was expected" in out and "why it matters" not in out
+
+
+def test_progress_table_shows_the_last_verdicts(capsys):
+    from helpers.exercises import progress
+    from helpers.exercises.progress import forget
+
+    forget()
+    progress()
+    assert "No exercise has been checked" in capsys.readouterr().out
+    check("01.unbiased_variance", unbiased)
+    check("01.standard_error", stub)
+    check("01.expectation", lambda f, v, p: 1 / 0)
+    check("01.diagnose_fit", "a")
+    capsys.readouterr()
+    progress()
+    out = capsys.readouterr().out
+    points = exercises.get("01.unbiased_variance").points
+    total = sum(e.points for e in exercises.catalogue().values() if e.id.startswith("01."))
+    assert f"Chapter 01: 1 of 9 exercises correct, {points} of {total} points" in out
+    lines = {line.split()[1]: line for line in out.splitlines()[1:]}
+    assert "correct" in lines["01.unbiased_variance"] and "not attempted" in lines["01.standard_error"]
+    assert "could not check" in lines["01.expectation"] and "incorrect" in lines["01.diagnose_fit"]
+    assert "not run" in lines["01.select_degree"]
+    progress(2)
+    assert "Chapter 02: 0 of 10 exercises correct" in capsys.readouterr().out
+    forget()

@@ -6,7 +6,7 @@ import random
 import pytest
 import torch
 
-from helpers.nn.autograd import MLP, Value, grad, graph, topological_order, zero_grad
+from helpers.nn.autograd import MLP, Value, grad, graph, skip_network_grads, topological_order, zero_grad
 
 F64 = torch.float64
 
@@ -181,3 +181,12 @@ def test_bad_arguments_are_refused():
         MLP((2, 2, 1), activation="swish")
     with pytest.raises(ValueError, match="at least"):
         MLP((2,))
+
+
+@pytest.mark.parametrize("args", [(1.0, 0.0, 0.5, -1.0, 2.0), (-0.5, 1.0, 2.0, 1.5, -0.7), (0.7, 0.9, 1.2, -2.0, 0.4)])
+def test_skip_network_grads_match_torch(args):
+    x, t, *w = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in args)
+    y = torch.sigmoid(w[1] * torch.sigmoid(w[0] * x) + w[2] * x)
+    (0.5 * (y - t) ** 2).backward()
+    expected = (w[0].grad.item(), w[1].grad.item(), w[2].grad.item(), x.grad.item())
+    assert skip_network_grads(*args) == pytest.approx(expected, rel=1e-12, abs=1e-15)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from helpers.nn import activations as A
-from helpers.nn.gradcheck import check_gradient, gradients_match, numerical_grad, relative_error
+from helpers.nn.gradcheck import check_gradient, gradient_error, gradients_match, numerical_grad, relative_error
 
 F64 = torch.float64
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -88,3 +88,17 @@ def test_relative_error_and_argument_checks():
     with pytest.raises(ValueError, match="scalar"):
         numerical_grad(lambda x: x * 2, torch.ones(3, dtype=F64))
     assert numerical_grad(lambda x: float(x.sum()), torch.ones(2, dtype=F64)).tolist() == pytest.approx([1, 1])
+
+
+def test_gradient_error_matches_numpy():
+    """The relative error of a claimed gradient, recomputed with NumPy central differences and norms."""
+    import numpy as np
+
+    x = torch.linspace(-1.0, 2.0, 5, dtype=torch.float64)
+    claimed = torch.cos(x) + torch.tensor([0.0, 0.1, 0.0, -0.2, 0.0], dtype=torch.float64)
+    xs, eps = x.numpy(), 1e-6
+    numerical = np.array([(np.sin(xs + eps * e).sum() - np.sin(xs - eps * e).sum()) / (2 * eps) for e in np.eye(5)])
+    a = claimed.numpy()
+    expected = np.linalg.norm(a - numerical) / (np.linalg.norm(a) + np.linalg.norm(numerical))
+    assert gradient_error(lambda v: torch.sin(v).sum(), x, claimed) == pytest.approx(expected, rel=1e-6)
+    assert gradient_error(lambda v: (v**2).sum(), torch.zeros(3, dtype=torch.float64), torch.zeros(3)) == 0.0

@@ -75,3 +75,17 @@ def test_bayes_posterior_against_direct_formula():
         stats.bayes_posterior(torch.tensor([0.5, 0.6]), torch.tensor([0.1, 0.1]))
     with pytest.raises(ValueError, match="evidence"):
         stats.bayes_posterior(torch.tensor([0.5, 0.5]), torch.tensor([0.0, 0.0]))
+
+
+def test_expectation_matches_scipy_rv_discrete():
+    g = torch.Generator().manual_seed(3)
+    for f in (torch.exp, lambda x: x**2, torch.abs):
+        values = torch.randn(6, generator=g, dtype=torch.float64)
+        probs = torch.rand(6, generator=g, dtype=torch.float64)
+        probs /= probs.sum()
+        oracle = scipy.stats.rv_discrete(values=(np.arange(6), probs.numpy()))
+        outcomes = f(values).numpy()
+        expected = oracle.expect(lambda k, outcomes=outcomes: outcomes[np.asarray(k, dtype=int)])
+        assert stats.expectation(f, values, probs).item() == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="one shape"):
+        stats.expectation(torch.exp, torch.zeros(3), torch.ones(2) / 2)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 import torch
 from torch import nn
 
-from helpers.nn.losses import mse  # noqa: F401  (models are judged by the book's one MSE)
+from helpers.nn.losses import mse  # models are judged by the book's one MSE
 
 
 def polynomial_features(x: torch.Tensor, degree: int) -> torch.Tensor:
@@ -46,6 +49,20 @@ class PolynomialRegression:
         return polynomial_features(x, self.degree) @ self.weights
 
 
+def select_polynomial_degree(
+    x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor, degrees: Iterable[int]
+) -> int:
+    """The degree in ``degrees`` whose least-squares fit to the training data has the lowest validation MSE.
+
+    Ties go to the first (smallest, if ``degrees`` is increasing) degree. x_*, y_*: (N,).
+    """
+    degrees = list(degrees)
+    if not degrees:
+        raise ValueError("degrees is empty: pass the candidate degrees, e.g. range(13).")
+    errors = [mse(PolynomialRegression(d).fit(x_train, y_train).predict(x_val), y_val).item() for d in degrees]
+    return degrees[min(range(len(errors)), key=errors.__getitem__)]
+
+
 class MLP(nn.Module):
     """A multilayer perceptron: Linear -> ReLU -> ... -> Linear.
 
@@ -65,6 +82,17 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.layers(x.flatten(1))
+
+
+def weight_space_symmetries(hidden_sizes: Iterable[int]) -> int:
+    """How many weight vectors compute the same function as a given tanh MLP with these hidden layer sizes.
+
+    In a hidden layer of M tanh units, any of the M! orderings of the units gives the same function (permute
+    their incoming and outgoing weights together), and so does flipping the signs of a unit's incoming and
+    outgoing weights (tanh is odd): 2^M choices. Layers are independent, so the counts multiply:
+    prod_l M_l! 2^M_l (the original weights included; for generic weights all of them are distinct).
+    """
+    return math.prod(math.factorial(m) * 2**m for m in hidden_sizes)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -56,6 +56,13 @@ def standard_error_of_mean(x: torch.Tensor) -> torch.Tensor:
     return (unbiased_variance(x) / x.shape[-1]).sqrt()
 
 
+def expectation(f: Callable[[torch.Tensor], torch.Tensor], values: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """E[f(X)] = sum_k f(values[k]) P(X = values[k]) for a discrete X. values, probs: (K,) -> 0-dim tensor."""
+    if values.shape != probs.shape:
+        raise ValueError(f"values {tuple(values.shape)} and probs {tuple(probs.shape)} must have one shape.")
+    return (f(values) * probs).sum()
+
+
 class EstimatorReport(NamedTuple):
     """What a Monte-Carlo study found about an estimator (all 0-dim tensors but ``estimates``)."""
 

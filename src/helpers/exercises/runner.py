@@ -86,28 +86,35 @@ def _with_item(expected: Any, item: int, value: Any) -> Any:
     return type(expected)(items) if isinstance(expected, tuple) else items
 
 
-def diagnose(exercise: Exercise, failure: CaseResult) -> str:
-    """The diagnosis of the known-wrong answer that returns what the student returned, for the failing item.
+def _matches(exercise: Exercise, failure: CaseResult, wrong: Any) -> bool:
+    """Does the known-wrong answer ``wrong`` return what the student returned, on the item that failed?"""
+    try:
+        result = wrong(*fresh(failure.case.args))
+        if failure.item is None:
+            return as_mismatch(exercise.compare(result, failure.got)) is None or _identical(result, failure.got)
+        if not isinstance(result, (tuple, list)) or len(result) != len(failure.expected):
+            return False
+        probe = _with_item(failure.expected, failure.item, result[failure.item])
+        mismatch = as_mismatch(exercise.compare(probe, failure.got))
+        return mismatch is None or mismatch.item != failure.item
+    except Exception:  # a wrong answer may crash where the student's did not
+        return False
 
-    For a tuple answer, only the item that failed is compared: a student who got dE/dw1 wrong is told about
-    the mistake that gives that dE/dw1, whatever the known-wrong answer does to the other items.
+
+def diagnose(exercise: Exercise, failures: list[CaseResult]) -> str:
+    """The diagnosis of the known-wrong answer that behaves like the student's on the most failing cases.
+
+    Only the item that failed is compared: a student who got dE/dw1 wrong is told about the mistake that
+    gives that dE/dw1, whatever the known-wrong answer does to the other items. Counting over every failing
+    case tells apart two mistakes that happen to agree on the first one.
     """
+    failures = [f for f in failures if f.kind is ResultKind.WRONG_VALUE]
+    best, best_count = "", 0
     for diagnosis, wrong in exercise.wrong.items():
-        try:
-            result = wrong(*fresh(failure.case.args))
-            if failure.item is None:
-                if as_mismatch(exercise.compare(result, failure.got)) is None or _identical(result, failure.got):
-                    return diagnosis
-                continue
-            if not isinstance(result, (tuple, list)) or len(result) != len(failure.expected):
-                continue
-            probe = _with_item(failure.expected, failure.item, result[failure.item])
-            mismatch = as_mismatch(exercise.compare(probe, failure.got))
-            if mismatch is None or mismatch.item != failure.item:
-                return diagnosis
-        except Exception:  # a wrong answer may crash where the student's did not
-            continue
-    return ""
+        count = sum(_matches(exercise, failure, wrong) for failure in failures)
+        if count > best_count:
+            best, best_count = diagnosis, count
+    return best
 
 
 def _result(exercise: Exercise, case: Case, call: Call) -> CaseResult:
@@ -139,7 +146,7 @@ def judge(exercise: Exercise, cases: list[Case], calls: list[Call], include_hidd
         return Report(exercise, Outcome.CORRECT, results, "", include_hidden)
     if all(r.kind is ResultKind.RAISED for r in results):
         return Report(exercise, Outcome.ERROR, results, failure.message.removeprefix("raised "), include_hidden)
-    detail = diagnose(exercise, failure) if failure.kind is ResultKind.WRONG_VALUE else ""
+    detail = diagnose(exercise, [r for r in results if not r.passed]) if failure.kind is ResultKind.WRONG_VALUE else ""
     return Report(exercise, Outcome.INCORRECT, results, detail, include_hidden)
 
 

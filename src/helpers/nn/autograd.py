@@ -166,6 +166,19 @@ def grad(root: Value, inputs: Sequence[Value]) -> tuple[float, ...]:
     return tuple(x.grad for x in inputs)
 
 
+def skip_network_grads(x: float, t: float, w1: float, w2: float, w3: float) -> tuple[float, float, float, float]:
+    """(dE/dw1, dE/dw2, dE/dw3, dE/dx) for h = sigma(w1 x), y = sigma(w2 h + w3 x), E = (y - t)^2 / 2.
+
+    The chapter's two-layer sigmoid network with a skip connection, differentiated by this engine: x reaches
+    y along two paths, and ``grad`` adds them up.
+    """
+    xv, w1v, w2v, w3v = Value(x, label="x"), Value(w1, label="w1"), Value(w2, label="w2"), Value(w3, label="w3")
+    h = (w1v * xv).sigmoid()
+    y = (w2v * h + w3v * xv).sigmoid()
+    error = 0.5 * (y - t) ** 2
+    return grad(error, [w1v, w2v, w3v, xv])
+
+
 def graph(root: Value) -> tuple[list[Value], list[tuple[Value, Value]]]:
     """(nodes, edges) of root's computation graph; an edge (child, parent) means parent uses child."""
     nodes = topological_order(root)

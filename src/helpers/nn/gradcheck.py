@@ -76,6 +76,14 @@ def check_gradient(
     return relative_error(analytic_grad, numerical_grad(f, x, eps))
 
 
+def gradient_error(f: ScalarFunction, x: torch.Tensor, analytic_grad: torch.Tensor, eps: float = 1e-6) -> float:
+    """||g_a - g_n|| / (||g_a|| + ||g_n||) with g_n = numerical_grad(f, x, eps); 0 when both are zero.
+
+    Like ``check_gradient``, but for any float dtype (the result is then only as good as the dtype allows).
+    """
+    return relative_error(analytic_grad, numerical_grad(f, x, eps))
+
+
 def gradients_match(
     f: ScalarFunction, x: torch.Tensor, analytic_grad: torch.Tensor, eps: float = 1e-6, tolerance: float = 1e-6
 ) -> bool:

@@ -6,17 +6,17 @@ import torch
 
 from helpers import stats
 from helpers.exercises.catalogue.common import F64, gen
-from helpers.exercises.compare import choice, close, equal
-from helpers.exercises.spec import Case, Exercise
-from helpers.models import PolynomialRegression, mse
+from helpers.exercises.compare import choice, close, describe, equal
+from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
+from helpers.models import PolynomialRegression, mse, select_polynomial_degree
 
 # ---------------------------------------------------------------- Bayes' rule: a number
 PREVALENCE, SENSITIVITY, FALSE_POSITIVE_RATE = 0.01, 0.95, 0.05
 
 
 def _posterior_disease() -> float:
-    prior = torch.tensor([PREVALENCE, 1 - PREVALENCE])
-    likelihood = torch.tensor([SENSITIVITY, FALSE_POSITIVE_RATE])
+    prior = torch.tensor([PREVALENCE, 1 - PREVALENCE], dtype=F64)
+    likelihood = torch.tensor([SENSITIVITY, FALSE_POSITIVE_RATE], dtype=F64)
     return stats.bayes_posterior(prior, likelihood)[0].item()
 
 
@@ -32,6 +32,8 @@ POSTERIOR = Exercise(
     reference=_posterior_disease,
     cases=lambda: [Case("the numbers in the exercise", (), "A posterior is what you act on after seeing data.")],
     compare=close(rtol=1e-4, atol=1e-6),
+    forbidden=("helpers.stats.bayes_posterior",),
+    instead="Multiply the likelihoods by the priors and divide by their sum.",
     hints=[
         "Write Bayes' rule with y = disease and x = positive: P(y|x) = P(x|y) P(y) / P(x).",
         "P(x) sums over both hypotheses: P(+) = P(+|sick) P(sick) + P(+|healthy) P(healthy).",
@@ -52,10 +54,6 @@ POSTERIOR = Exercise(
 
 
 # ---------------------------------------------------------------- expectation of f(X)
-def _expectation(f, values: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
-    return (f(values) * probs).sum()
-
-
 def _expectation_cases() -> list[Case]:
     g = gen(11)
     die = torch.arange(1, 7, dtype=F64)
@@ -83,9 +81,11 @@ EXPECTATION = Exercise(
     kind="implement",
     points=2,
     prompt="expectation(f, values, probs) returns E[f(X)] = sum_x f(x) P(X = x) as a 0-dim tensor.",
-    reference=_expectation,
+    reference=stats.expectation,
     cases=_expectation_cases,
     compare=close(rtol=1e-9, atol=1e-12),
+    forbidden=("helpers.stats.expectation", "scipy.stats.rv_discrete"),
+    instead="Apply f to the values, weight by the probabilities and sum.",
     hints=[
         "Apply f to every value first, then weight each result by its probability.",
         "f(values) is a tensor of shape (K,); multiply it elementwise by probs and sum.",
@@ -101,6 +101,19 @@ EXPECTATION = Exercise(
 
 
 # ---------------------------------------------------------------- the unbiased variance
+VARIANCE_FUNCTIONS = (
+    "torch.var", "torch.Tensor.var", "torch.var_mean", "torch.std", "torch.Tensor.std", "torch.std_mean",
+    "torch.cov", "numpy.var", "numpy.std", "numpy.nanvar", "numpy.nanstd", "numpy.cov", "statistics.variance",
+    "statistics.stdev", "scipy.stats.tvar", "scipy.stats.tstd", "scipy.stats.sem", "helpers.stats.unbiased_variance",
+    "helpers.stats.biased_variance", "helpers.stats.standard_error_of_mean", "helpers.stats.gaussian_mle",
+)
+
+
+def _var(x: torch.Tensor, correction: int = 1) -> torch.Tensor:
+    """The variance over the last dimension as a student writes it (known-wrong answers build on it)."""
+    return ((x - x.mean(-1, keepdim=True)) ** 2).sum(-1) / (x.shape[-1] - correction)
+
+
 def _variance_cases() -> list[Case]:
     g = gen(12)
     return [
@@ -135,6 +148,8 @@ VARIANCE = Exercise(
     reference=stats.unbiased_variance,
     cases=_variance_cases,
     compare=close(rtol=1e-4, atol=1e-6),
+    forbidden=VARIANCE_FUNCTIONS,
+    instead="Use .mean(), .sum(), subtraction and ** 2.",
     hints=[
         "Subtract the sample mean first (keep the dimension with keepdim=True), then square and sum.",
         "Reduce over the last dimension only: dim=-1. The sample size m is x.shape[-1].",
@@ -142,14 +157,14 @@ VARIANCE = Exercise(
     ],
     wrong={
         "This divides by m: that is the maximum-likelihood estimator, biased low by a factor (m-1)/m.": (
-            stats.biased_variance
+            lambda x: _var(x, correction=0)
         ),
-        "This reduces over every dimension instead of the last one.": lambda x: x.var(),
+        "This reduces over every dimension instead of the last one.": lambda x: _var(x.flatten()),
         "E[x^2] - E[x]^2 is exact in algebra but cancels catastrophically in floating point: subtract the mean "
         "first.": lambda x: (
             ((x**2).sum(-1) - x.sum(-1) ** 2 / x.shape[-1]) / (x.shape[-1] - 1)
         ),
-        "This is the standard deviation, not the variance.": lambda x: stats.unbiased_variance(x).sqrt(),
+        "This is the standard deviation, not the variance.": lambda x: _var(x).sqrt(),
     },
 )
 
@@ -180,19 +195,22 @@ STANDARD_ERROR = Exercise(
     reference=stats.standard_error_of_mean,
     cases=_se_cases,
     compare=close(rtol=1e-4, atol=1e-7),
+    forbidden=VARIANCE_FUNCTIONS,
+    instead="Compute the unbiased variance with .mean(), .sum() and ** 2, then divide by m and take .sqrt().",
     hints=[
         "Var(mean of m independent values) = sigma^2 / m, so SE = sigma / sqrt(m); estimate sigma^2 from the sample.",
         "Use the unbiased variance (divide by m - 1), then divide by m and take the square root.",
     ],
     wrong={
-        "This divides the standard deviation by m instead of sqrt(m).": (
-            lambda x: stats.unbiased_variance(x).sqrt() / x.shape[-1]
-        ),
+        "This divides the standard deviation by m instead of sqrt(m).": lambda x: _var(x).sqrt() / x.shape[-1],
         "This is the sample standard deviation: the spread of one value, not of the mean.": (
-            lambda x: stats.unbiased_variance(x).sqrt()
+            lambda x: _var(x).sqrt()
         ),
         "This forgot the square root: it is the variance of the mean, not its standard error.": (
-            lambda x: stats.unbiased_variance(x) / x.shape[-1]
+            lambda x: _var(x) / x.shape[-1]
+        ),
+        "The variance inside divides by m: the standard error uses the unbiased variance, s^2 with m - 1.": (
+            lambda x: (_var(x, correction=0) / x.shape[-1]).sqrt()
         ),
     },
 )
@@ -206,7 +224,7 @@ def _bvm_cases() -> list[Case]:
         Case(
             "20 estimates that are all below the true value 5.0",
             (4.0 + torch.rand(20, generator=g, dtype=F64) * 0.5, 5.0),
-            "An estimator that is systematically low has a negative bias.",
+            {0: "An estimator that is systematically low has a negative bias."},
         ),
         Case("5 estimates [1, 2, 3, 4, 5] of a true value 2.0", (torch.arange(1.0, 6.0, dtype=F64), 2.0)),
         Case("1000 estimates of a true value -3.0", (-3 + torch.randn(1000, generator=g, dtype=F64), -3.0),
@@ -226,6 +244,10 @@ BIAS_VARIANCE = Exercise(
     reference=stats.bias_variance_mse,
     cases=_bvm_cases,
     compare=close(rtol=1e-6, atol=1e-9),
+    items=("bias", "variance", "mse"),
+    forbidden=(*VARIANCE_FUNCTIONS, "helpers.stats.bias_variance_mse", "helpers.stats.monte_carlo",
+               "torch.nn.functional.mse_loss", "torch.nn.MSELoss", "helpers.nn.losses.mse"),
+    instead="Use .mean(), subtraction and ** 2.",
     hints=[
         "bias = mean of the estimates minus the true value.",
         "variance = mean squared distance of the estimates from their own mean (divide by the number of "
@@ -235,62 +257,112 @@ BIAS_VARIANCE = Exercise(
     wrong={
         "The bias has the wrong sign: it is E[theta_hat] - theta, not theta - E[theta_hat].": lambda e, t: (
             t - e.mean(),
-            e.var(correction=0),
+            _var(e, correction=0),
             ((e - t) ** 2).mean(),
         ),
         "The variance divides by n - 1: here we want the plain mean over the simulated estimates.": lambda e, t: (
             e.mean() - t,
-            e.var(correction=1),
+            _var(e),
             ((e - t) ** 2).mean(),
         ),
-        "MSE is bias squared plus variance, not bias plus variance.": lambda e, t: (
+        "The variance is the spread around the estimates' own mean, not around the true value (that is the "
+        "MSE).": lambda e, t: (e.mean() - t, ((e - t) ** 2).mean(), ((e - t) ** 2).mean()),
+        "The MSE is the mean squared distance from the true value; this is bias plus variance (the bias is not "
+        "squared).": lambda e, t: (
             e.mean() - t,
-            e.var(correction=0),
-            (e.mean() - t) + e.var(correction=0),
+            _var(e, correction=0),
+            (e.mean() - t) + _var(e, correction=0),
+        ),
+        "The MSE is the mean squared distance from the true value, not the root of it.": lambda e, t: (
+            e.mean() - t,
+            _var(e, correction=0),
+            ((e - t) ** 2).mean().sqrt(),
         ),
     },
 )
 
 
-# ---------------------------------------------------------------- Monte-Carlo: MSE of the sample mean
-MC_STD, MC_M = 2.0, 10
+# ---------------------------------------------------------------- Monte-Carlo: the sample mean's estimates
+MC_STD, MC_M = 2.0, 10  # sigma and m: the sample mean of m draws from N(0, sigma^2) has MSE sigma^2 / m = 0.4
 
 
-def _simulated_mse_of_mean() -> float:
-    draw = stats.gaussian_draw(0.0, MC_STD, MC_M)
-    return stats.monte_carlo(stats.sample_mean, draw, 0.0, trials=20_000, seed=0).mse.item()
+def _draws(seed: int, trials: int, std: float = MC_STD) -> torch.Tensor:
+    return std * torch.randn(trials, MC_M, generator=gen(seed), dtype=F64)
 
 
-def _a_simulation(expected: float, got: float) -> str | None:
-    """Within 5% of a simulation (itself within about 1% of sigma^2 / m), but not the closed form itself."""
-    problem = close(rtol=0.05, atol=0.0)(expected, got)
-    if problem is None and abs(float(got) - MC_STD**2 / MC_M) < 1e-12:
-        return "this is exactly the closed form sigma^2 / m; the exercise asks for a Monte-Carlo estimate"
-    return problem
+def _sample_means(seed: int, trials: int) -> torch.Tensor:
+    return _draws(seed, trials).mean(dim=-1)
+
+
+def _same_simulation(expected: torch.Tensor, got: object) -> Mismatch | None:
+    """``got`` looks like ``expected`` as a simulation: same count, and a mean and a spread that agree within
+    six standard errors of the difference (a false alarm about once in 10^8 checks)."""
+    problem = close(check_dtype=True)(expected[:1], got[:1] if isinstance(got, torch.Tensor) else got)
+    if problem is not None and problem.kind is ResultKind.WRONG_TYPE:
+        return problem
+    if got.shape != expected.shape:
+        return Mismatch(f"expected one estimate per trial, shape {tuple(expected.shape)}; got shape "
+                        f"{tuple(got.shape)}")
+    n = expected.numel()
+    mean_e, mean_g, var_e, var_g = expected.mean(), got.mean(), expected.var(), got.var()
+    if var_g == 0 or var_e == 0:
+        if var_g == var_e and mean_g == mean_e:
+            return None
+        return Mismatch(f"all {n} estimates are equal ({describe(got[0])}): each must come from its own sample")
+    if (mean_g - mean_e).abs() > 6 * ((var_e + var_g) / n).sqrt():
+        return Mismatch(f"your estimates average {mean_g.item():.4f}; a simulation of the sample mean averages "
+                        f"{mean_e.item():.4f} (the sample mean is unbiased for the true mean 0)")
+    if (var_g / var_e).log().abs() > 6 * (4 / n) ** 0.5:  # log of a variance ratio has sd about sqrt(4 / n)
+        return Mismatch(f"your estimates have variance {var_g.item():.4f}; the sample mean of {MC_M} draws from "
+                        f"N(0, {MC_STD:g}^2) has variance {var_e.item():.4f} in a simulation (sigma^2 / m = "
+                        f"{MC_STD**2 / MC_M:g})")
+    return None
+
 
 MSE_OF_MEAN = Exercise(
     id="01.mse_of_mean",
-    title="Monte-Carlo: the MSE of the sample mean",
-    kind="number",
+    title="Monte-Carlo: simulate the sample mean",
+    kind="implement",
     points=2,
     prompt=(
-        f"Estimate by simulation (at least 10,000 trials) the MSE of the sample mean of m = {MC_M} draws from "
-        f"N(0, {MC_STD:g}^2). Return the number."
+        f"sample_means(seed, trials) simulates `trials` samples of m = {MC_M} draws from N(0, {MC_STD:g}^2), using "
+        "the generator torch.Generator().manual_seed(seed), and returns the sample mean of each: a float64 tensor "
+        "of shape (trials,). The check judges the estimates by their count, their average and their spread."
     ),
-    reference=_simulated_mse_of_mean,
-    cases=lambda: [Case(f"m = {MC_M} draws from N(0, {MC_STD:g}^2)", (), "MSE = bias^2 + variance = 0 + sigma^2/m.")],
-    compare=_a_simulation,
+    reference=_sample_means,
+    cases=lambda: [
+        Case("seed 0, 10,000 trials", (0, 10_000), f"The mean of m draws varies sigma^2 / m = {MC_STD**2 / MC_M:g}: "
+             "ten draws are ten times steadier than one."),
+        Case("seed 1, 20,000 trials", (1, 20_000)),
+        Case("seed 2, 50,000 trials", (2, 50_000), hidden=True),
+    ],
+    compare=_same_simulation,
+    forbidden=("helpers.stats.monte_carlo", "torch.Tensor.numpy", "torch.Tensor.__array__"),
+    instead="Draw with helpers.stats.gaussian_draw (or torch.randn with generator=...) and average each row.",
     hints=[
-        "helpers.stats.monte_carlo(estimator, draw, true_value, trials) runs the simulation; "
-        "helpers.stats.gaussian_draw(mean, std, m) makes the draw function.",
-        "The estimator is the sample mean over the last dimension: lambda x: x.mean(dim=-1). The true value is 0.",
-        "Return report.mse as a float: report.mse.item().",
+        "helpers.stats.gaussian_draw(mean, std, m) returns draw(generator, trials), which gives a (trials, m) tensor "
+        "of samples: one sample per row.",
+        f"draw = stats.gaussian_draw(0.0, {MC_STD:g}, {MC_M}); samples = draw(torch.Generator().manual_seed(seed), "
+        "trials); then average each row.",
+        "The sample mean of each row is samples.mean(dim=-1): shape (trials,).",
     ],
     wrong={
-        "This is sigma / m: the variance of the mean is sigma^2 / m.": lambda: MC_STD / MC_M,
-        "This is the variance of a single draw, sigma^2, not of the mean of m draws.": lambda: MC_STD**2,
-        "This is the standard error sigma / sqrt(m), not the MSE (its square).": lambda: MC_STD / MC_M**0.5,
-        "This is the closed form sigma^2 / m typed in, not an estimate from a simulation.": lambda: MC_STD**2 / MC_M,
+        f"gaussian_draw(mean, std, m) takes the standard deviation sigma = {MC_STD:g}; passing the variance "
+        f"sigma^2 = {MC_STD**2:g} makes the estimates spread 4 times too much.": (
+            lambda seed, trials: _draws(seed, trials, std=MC_STD**2).mean(dim=-1)
+        ),
+        "These are single draws, not means of m = 10 draws: average each sample (row).": (
+            lambda seed, trials: _draws(seed, trials)[:, 0]
+        ),
+        "This sums each sample: the sample mean divides the sum by m.": (
+            lambda seed, trials: _draws(seed, trials).sum(dim=-1)
+        ),
+        "This averages over the trials (dim=0): average each sample over its m draws (dim=-1).": (
+            lambda seed, trials: _draws(seed, trials).mean(dim=0)
+        ),
+        "Every estimate is the same number: a simulation draws a new sample for each trial.": (
+            lambda seed, trials: torch.full((trials,), MC_STD**2 / MC_M, dtype=F64)
+        ),
     },
 )
 
@@ -329,10 +401,10 @@ BIAS_FACTOR = Exercise(
 
 
 # ---------------------------------------------------------------- model selection with a validation set
-def select_degree(x_train, y_train, x_val, y_val, degrees) -> int:
-    """The degree in ``degrees`` whose least-squares polynomial fit has the lowest validation MSE."""
-    errors = [mse(PolynomialRegression(d).fit(x_train, y_train).predict(x_val), y_val).item() for d in degrees]
-    return list(degrees)[min(range(len(errors)), key=errors.__getitem__)]
+def _best_position(x_fit, y_fit, x_eval, y_eval, degrees) -> int:
+    """Position in ``degrees`` of the fit with the lowest error on (x_eval, y_eval), as a student writes it."""
+    errors = [mse(PolynomialRegression(d).fit(x_fit, y_fit).predict(x_eval), y_eval).item() for d in degrees]
+    return min(range(len(errors)), key=errors.__getitem__)
 
 
 def _selection_cases() -> list[Case]:
@@ -354,11 +426,11 @@ def _selection_cases() -> list[Case]:
 
 
 def _lowest_training_error(x_train, y_train, x_val, y_val, degrees) -> int:
-    return select_degree(x_train, y_train, x_train, y_train, degrees)
+    return list(degrees)[_best_position(x_train, y_train, x_train, y_train, degrees)]
 
 
 def _position_not_degree(x_train, y_train, x_val, y_val, degrees) -> int:
-    return list(degrees).index(select_degree(x_train, y_train, x_val, y_val, degrees))
+    return _best_position(x_train, y_train, x_val, y_val, degrees)
 
 
 SELECT_DEGREE = Exercise(
@@ -370,9 +442,12 @@ SELECT_DEGREE = Exercise(
         "select_degree(x_train, y_train, x_val, y_val, degrees) fits PolynomialRegression(d) on the training "
         "data for each d in degrees and returns the d with the lowest validation MSE."
     ),
-    reference=select_degree,
+    reference=select_polynomial_degree,
     cases=_selection_cases,
     compare=equal(),
+    forbidden=("helpers.models.select_polynomial_degree", "sklearn.model_selection.GridSearchCV",
+               "sklearn.model_selection.validation_curve"),
+    instead="Fit PolynomialRegression(d) for each degree in a loop and keep the best validation error.",
     hints=[
         "Loop over degrees; for each, fit on (x_train, y_train) and measure mse(model.predict(x_val), y_val).",
         "Keep the degree with the smallest validation error, not the smallest training error.",

@@ -9,12 +9,50 @@ import torch
 from helpers import stats
 from helpers.exercises.catalogue.common import F64, gen
 from helpers.exercises.compare import choice, close
+from helpers.exercises.forbid import AUTOGRAD, NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Exercise
 from helpers.nn import losses
 
 
 def _flips(n: int, p: float, g: torch.Generator, dtype: torch.dtype = F64) -> torch.Tensor:
     return (torch.rand(n, generator=g, dtype=F64) < p).to(dtype)
+
+
+# What a student writes, for the known-wrong answers (which may not call what the exercises forbid).
+def _bernoulli_ll(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    heads = x.sum(-1)
+    return torch.xlogy(heads, theta) + torch.xlogy(x.shape[-1] - heads, 1 - theta)
+
+
+def _softplus(u: torch.Tensor) -> torch.Tensor:
+    return u.clamp(min=0) + torch.log1p(torch.exp(-u.abs()))
+
+
+def _bce(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return y * _softplus(-z) + (1 - y) * _softplus(z)
+
+
+def _lse(x: torch.Tensor, dim: int = -1, keepdim: bool = False) -> torch.Tensor:
+    top = x.amax(dim, keepdim=True)
+    out = top + (x - top).exp().sum(dim, keepdim=True).log()
+    return out if keepdim else out.squeeze(dim)
+
+
+def _ce_per_example(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return _lse(z) - z[torch.arange(len(y)), y]
+
+
+def _std(x: torch.Tensor, correction: int = 0, dim: int = -1) -> torch.Tensor:
+    return (((x - x.mean(dim, keepdim=True)) ** 2).sum(dim) / (x.shape[dim] - correction)).sqrt()
+
+
+LOGSUMEXP_FUNCTIONS = ("torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp",
+                       "scipy.special.logsumexp", "numpy.logaddexp", "torch.logaddexp", "torch.Tensor.logaddexp",
+                       "torch.logcumsumexp", "torch.Tensor.logcumsumexp", "helpers.nn.losses.logsumexp",
+                       *NUMPY_ESCAPE)
+LOG_SOFTMAX_FUNCTIONS = ("torch.log_softmax", "torch.Tensor.log_softmax", "torch.nn.functional.log_softmax",
+                         "torch.special.log_softmax", "torch.nn.LogSoftmax", "scipy.special.log_softmax",
+                         "helpers.nn.losses.log_softmax")
 
 
 # ---------------------------------------------------------------- the Bernoulli log-likelihood
@@ -70,6 +108,10 @@ BERNOULLI_LL = Exercise(
     reference=stats.bernoulli_log_likelihood,
     cases=_bernoulli_ll_cases,
     compare=close(rtol=1e-5, atol=1e-8),
+    forbidden=("helpers.stats.bernoulli_log_likelihood", "torch.distributions.Bernoulli",
+               "torch.distributions.Binomial", "torch.nn.functional.binary_cross_entropy",
+               "torch.nn.functional.binary_cross_entropy_with_logits", "scipy.stats.rv_discrete", *NUMPY_ESCAPE),
+    instead="Count the heads and combine torch.log (or torch.xlogy) terms yourself.",
     hints=[
         "Only the number of heads k = x.sum() and the number of flips m matter: "
         "log L(theta) = k log theta + (m - k) log(1 - theta).",
@@ -86,9 +128,9 @@ BERNOULLI_LL = Exercise(
             lambda theta, x: torch.xlogy(x.sum(), theta)
         ),
         "This is the average log-likelihood per flip (same argmax, but not the log-likelihood): sum, "
-        "do not average.": lambda theta, x: stats.bernoulli_log_likelihood(theta, x) / x.shape[-1],
+        "do not average.": lambda theta, x: _bernoulli_ll(theta, x) / x.shape[-1],
         "Heads and tails are swapped: theta is the probability of a head (x = 1).": (
-            lambda theta, x: stats.bernoulli_log_likelihood(1 - theta, x)
+            lambda theta, x: _bernoulli_ll(1 - theta, x)
         ),
     },
 )
@@ -102,7 +144,7 @@ def _gaussian_mle_cases() -> list[Case]:
         Case(
             "the sample [1.0, 4.0]",
             (torch.tensor([1.0, 4.0], dtype=F64),),
-            "The MLE divides by m: here sigma_hat = 1.5, while the 1/(m - 1) estimate would be 2.12.",
+            {1: "The MLE divides by m: here sigma_hat = 1.5, while the 1/(m - 1) estimate would be 2.12."},
         ),
         Case(
             "a batch of 5 samples, shape (5, 40), float32",
@@ -127,24 +169,30 @@ GAUSSIAN_MLE = Exercise(
     reference=stats.gaussian_mle,
     cases=_gaussian_mle_cases,
     compare=close(rtol=1e-5, atol=1e-8),
+    items=("mu_hat", "sigma_hat"),
+    forbidden=("torch.var", "torch.Tensor.var", "torch.var_mean", "torch.std", "torch.Tensor.std", "torch.std_mean",
+               "numpy.var", "numpy.std", "statistics.stdev", "statistics.pstdev", "scipy.stats.rv_continuous.fit",
+               "helpers.stats.gaussian_mle", "helpers.stats.biased_variance", "helpers.stats.unbiased_variance",
+               "torch.distributions.Normal"),
+    instead="Use .mean(), subtraction, ** 2 and .sqrt().",
     hints=[
         "Setting the derivative of the log-likelihood with respect to mu to zero gives the sample mean.",
         "For sigma, set the derivative to zero with mu = mu_hat: sigma_hat^2 = (1/m) sum_i (x_i - mu_hat)^2. "
         "Return sigma_hat, the square root.",
-        "Reduce over dim=-1 only, and divide by m, not m - 1 (x.std(dim=-1, correction=0) does this).",
+        "Reduce over dim=-1 only (keepdim=True when you subtract the mean), and divide by m, not m - 1.",
     ],
     wrong={
         "This divides by m - 1: that is the unbiased variance estimator, not the maximum-likelihood one.": (
-            lambda x: (x.mean(-1), x.std(-1, correction=1))
+            lambda x: (x.mean(-1), _std(x, correction=1))
         ),
         "The second value is the variance sigma^2; return the standard deviation sigma.": (
-            lambda x: (x.mean(-1), x.var(-1, correction=0))
+            lambda x: (x.mean(-1), _std(x) ** 2)
         ),
         "This measures the spread around 0, not around mu_hat: subtract the mean first.": (
             lambda x: (x.mean(-1), (x**2).mean(-1).sqrt())
         ),
         "This pools every dimension into one estimate: reduce over the last dimension only.": (
-            lambda x: (x.mean(), x.std(correction=0))
+            lambda x: (x.mean(), _std(x.flatten()))
         ),
     },
 )
@@ -166,14 +214,15 @@ NLL_CONSTANTS = Exercise(
     ),
     reference=_nll_constants,
     cases=lambda: [
-        Case("m = 10, sigma = 3", (10, 3.0), "a > 0 does not depend on the data, so the NLL and the sum of squares "
-             "have the same minimiser."),
+        Case("m = 10, sigma = 3", (10, 3.0), {0: "a > 0 does not depend on the data, so the NLL and the sum of "
+                                                  "squares have the same minimiser."}),
         Case("m = 1, sigma = 1", (1, 1.0)),
-        Case("m = 100, sigma = 0.5", (100, 0.5), "A small sigma makes log sigma negative: b can be negative."),
+        Case("m = 100, sigma = 0.5", (100, 0.5), {1: "A small sigma makes log sigma negative: b can be negative."}),
         Case("m = 7, sigma = 2", (7, 2.0), hidden=True),
         Case("m = 3, sigma = 0.1", (3, 0.1), hidden=True),
     ],
     compare=close(rtol=1e-9, atol=1e-12),
+    items=("a", "b"),
     hints=[
         "log N(y; mu, sigma^2) = -log sigma - (1/2) log(2 pi) - (y - mu)^2 / (2 sigma^2). Negate it and sum over i.",
         "The squared errors are multiplied by 1 / (2 sigma^2); the other two terms appear once per example.",
@@ -292,6 +341,12 @@ BCE = Exercise(
     reference=losses.binary_cross_entropy_with_logits,
     cases=_bce_cases,
     compare=close(rtol=1e-5, atol=1e-8),
+    forbidden=("torch.nn.functional.binary_cross_entropy_with_logits", "torch.nn.functional.binary_cross_entropy",
+               "torch.nn.BCEWithLogitsLoss", "torch.nn.BCELoss", "torch.nn.functional.softplus", "torch.nn.Softplus",
+               "torch.nn.functional.logsigmoid", "torch.nn.LogSigmoid", "torch.logaddexp", "torch.Tensor.logaddexp",
+               "numpy.logaddexp", "torch.distributions.Bernoulli", "helpers.nn.losses.binary_cross_entropy_with_logits",
+               "helpers.nn.losses.softplus", *NUMPY_ESCAPE),
+    instead="Write softplus yourself with torch.exp, torch.log1p, .abs() and .clamp().",
     hints=[
         "Write both logs with softplus(u) = log(1 + exp(u)): -log sigmoid(z) = softplus(-z) and "
         "-log(1 - sigmoid(z)) = softplus(z).",
@@ -308,10 +363,10 @@ BCE = Exercise(
             lambda z, y: (torch.log1p(torch.exp(z)) - y * z).mean()
         ),
         "This sums the losses; the binary cross-entropy here is the mean over all elements.": (
-            lambda z, y: losses.binary_cross_entropy_with_logits(z, y, reduction="sum")
+            lambda z, y: _bce(z, y).sum()
         ),
         "The labels are swapped: sigmoid(z) is the probability of y = 1.": (
-            lambda z, y: losses.binary_cross_entropy_with_logits(z, 1 - y)
+            lambda z, y: _bce(z, 1 - y).mean()
         ),
         "This is the squared error of sigmoid(z), not the negative log-likelihood.": (
             lambda z, y: ((torch.sigmoid(z) - y) ** 2).mean()
@@ -345,6 +400,8 @@ SIGMOID_MSE_GRADIENT = Exercise(
         f"is z = {SATURATION_LOGIT:g}, a confident wrong prediction. Return dL/dz."
     ),
     reference=_sigmoid_mse_gradient,
+    forbidden=AUTOGRAD,
+    instead="Apply the chain rule by hand.",
     cases=lambda: [Case(f"y = 1, z = {SATURATION_LOGIT:g}", (), "The sigmoid's slope sigmoid(z)(1 - sigmoid(z)) "
                                                                   "multiplies the error and almost cancels it.")],
     compare=close(rtol=1e-4, atol=1e-7),
@@ -360,9 +417,11 @@ SIGMOID_MSE_GRADIENT = Exercise(
             lambda: (_s(SATURATION_LOGIT) - 1) * _s(SATURATION_LOGIT)
         ),
         "The sign is wrong: increasing z moves p towards y = 1 and lowers the loss, so dL/dz < 0.": (
-            lambda: -_sigmoid_mse_gradient()
+            lambda: -(_s(SATURATION_LOGIT) - 1) * _s(SATURATION_LOGIT) * (1 - _s(SATURATION_LOGIT))
         ),
-        "The loss has a factor 1/2, which cancels the 2 from the square.": lambda: 2 * _sigmoid_mse_gradient(),
+        "The loss has a factor 1/2, which cancels the 2 from the square.": (
+            lambda: 2 * (_s(SATURATION_LOGIT) - 1) * _s(SATURATION_LOGIT) * (1 - _s(SATURATION_LOGIT))
+        ),
     },
 )
 
@@ -402,6 +461,8 @@ LOGSUMEXP = Exercise(
     reference=losses.logsumexp,
     cases=_logsumexp_cases,
     compare=close(rtol=1e-5, atol=1e-8),
+    forbidden=(*LOGSUMEXP_FUNCTIONS, *LOG_SOFTMAX_FUNCTIONS),
+    instead="torch.exp, .amax (or .max), .sum and .log are the building blocks.",
     hints=[
         "For any constant m, log sum_k exp(x_k) = m + log sum_k exp(x_k - m).",
         "Choose m = the maximum of each row (x.amax(dim=-1, keepdim=True)): then every exponent is <= 0 and "
@@ -418,7 +479,7 @@ LOGSUMEXP = Exercise(
             lambda x: (x - x.amax(-1, keepdim=True)).exp().sum(-1).log()
         ),
         "This reduces over every dimension: reduce over the last one only (dim=-1).": (
-            lambda x: torch.logsumexp(x.flatten(), 0)
+            lambda x: _lse(x.flatten())
         ),
     },
 )
@@ -459,6 +520,8 @@ LOG_SOFTMAX = Exercise(
     reference=losses.log_softmax,
     cases=_log_softmax_cases,
     compare=close(rtol=1e-5, atol=1e-8),
+    forbidden=(*LOG_SOFTMAX_FUNCTIONS, *LOGSUMEXP_FUNCTIONS),
+    instead="Compute the log-sum-exp with the row maximum subtracted (or call your own logsumexp from exercise 2.7).",
     hints=[
         "log softmax(x)_k = x_k - logsumexp(x): no division, no log of a probability.",
         "Compute the log-sum-exp stably, with the row maximum m subtracted, and keep its dimension "
@@ -473,7 +536,7 @@ LOG_SOFTMAX = Exercise(
         "Subtracting the maximum is only half of it: subtract the whole log-sum-exp, so that the "
         "probabilities sum to 1.": lambda x: x - x.amax(-1, keepdim=True),
         "This normalises over the first dimension: the classes are along the last one (dim=-1).": (
-            lambda x: losses.log_softmax(x, dim=0)
+            lambda x: x - _lse(x, dim=0, keepdim=True)
         ),
     },
 )
@@ -521,6 +584,9 @@ CROSS_ENTROPY = Exercise(
     reference=losses.cross_entropy,
     cases=_cross_entropy_cases,
     compare=close(rtol=1e-5, atol=1e-8),
+    forbidden=("torch.nn.functional.cross_entropy", "torch.nn.CrossEntropyLoss", "torch.nn.functional.nll_loss",
+               "torch.nn.NLLLoss", "torch.distributions.Categorical", "helpers.nn.losses.cross_entropy"),
+    instead="torch.logsumexp (or your own logsumexp), indexing and .mean() are allowed.",
     hints=[
         "For one example, -log softmax(z)[y] = logsumexp(z) - z[y].",
         "torch.logsumexp(logits, dim=1) gives one value per row; logits[torch.arange(N), target] picks z[y] "
@@ -536,10 +602,10 @@ CROSS_ENTROPY = Exercise(
         "-z[y] alone is not a log-probability: subtract it from the log-sum-exp of the row (the log of the "
         "normaliser).": lambda z, y: -z[torch.arange(len(y)), y].mean(),
         "This sums over the batch; the loss is the mean.": (
-            lambda z, y: losses.cross_entropy(z, y, reduction="sum")
+            lambda z, y: _ce_per_example(z, y).sum()
         ),
         "z[:, y] picks the target columns for every row (an N x N matrix): pair each row with its own target, "
-        "z[torch.arange(N), y].": lambda z, y: -losses.log_softmax(z)[:, y].mean(),
+        "z[torch.arange(N), y].": lambda z, y: -(z - _lse(z, keepdim=True))[:, y].mean(),
     },
 )
 
@@ -561,12 +627,13 @@ GENERATIVE_LOGIT = Exercise(
         "P(y = 1 | x) = sigmoid(w x + b). generative_logit(mu0, mu1, sigma, prior1) returns (w, b)."
     ),
     reference=_generative_logit,
+    items=("w", "b"),
     cases=lambda: [
         Case("mu0 = -1, mu1 = 2, sigma = 1.5, P(y=1) = 0.3", (-1.0, 2.0, 1.5, 0.3),
              "Every part of the generative model shows up in the logit: means, shared variance and prior."),
         Case("mu0 = 0, mu1 = 1, sigma = 1, P(y=1) = 0.5", (0.0, 1.0, 1.0, 0.5)),
         Case("mu0 = 2, mu1 = -1, sigma = 0.5, P(y=1) = 0.8", (2.0, -1.0, 0.5, 0.8),
-             "When class 1 lies to the left, w is negative."),
+             {0: "When class 1 lies to the left, w is negative."}),
         Case("mu0 = 0.5, mu1 = 0.7, sigma = 2, P(y=1) = 0.1", (0.5, 0.7, 2.0, 0.1), hidden=True),
     ],
     compare=close(rtol=1e-9, atol=1e-12),

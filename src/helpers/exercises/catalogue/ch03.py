@@ -8,17 +8,14 @@ import torch
 
 from helpers.exercises.catalogue.common import F64, gen
 from helpers.exercises.compare import choice, close, equal
+from helpers.exercises.forbid import AUTOGRAD, NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Exercise
-from helpers.nn import activations, autograd, gradcheck, rbf
+from helpers.models import weight_space_symmetries
+from helpers.nn import activations, autograd, gradcheck, linear, rbf
 from helpers.nn.autograd import Value, topological_order, zero_grad
 
 
 # ---------------------------------------------------------------- two linear layers collapse into one
-def collapse_linear(W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor):
-    """(W, b) with W x + b = W2 (W1 x + b1) + b2 for every x. W1: (H, D), b1: (H,), W2: (K, H), b2: (K,)."""
-    return W2 @ W1, W2 @ b1 + b2
-
-
 def _collapse_cases() -> list[Case]:
     g = gen(31)
 
@@ -29,9 +26,9 @@ def _collapse_cases() -> list[Case]:
     return [
         Case("two square layers, 3 -> 3 -> 3", layers(3, 3, 3),
              "W x + b must equal W2 (W1 x + b1) + b2 for every input x."),
-        Case("4 inputs -> 6 hidden -> 2 outputs", layers(4, 6, 2), "Mind the order of the matrix product."),
+        Case("4 inputs -> 6 hidden -> 2 outputs", layers(4, 6, 2), {0: "Mind the order of the matrix product."}),
         Case("a wide hidden layer, 2 -> 50 -> 3, float32", layers(2, 50, 3, torch.float32),
-             "However wide the hidden layer, the composition is one 3 x 2 linear map."),
+             {0: "However wide the hidden layer, the composition is one 3 x 2 linear map."}),
         Case("1 input -> 5 hidden -> 1 output", layers(1, 5, 1)),
         Case("8 -> 3 -> 8 (a bottleneck)", layers(8, 3, 8), hidden=True),
     ]
@@ -46,9 +43,12 @@ COLLAPSE = Exercise(
         "collapse_linear(W1, b1, W2, b2) returns (W, b) such that W x + b = W2 (W1 x + b1) + b2 for every x. "
         "W1: (H, D), b1: (H,), W2: (K, H), b2: (K,) -> W: (K, D), b: (K,)."
     ),
-    reference=collapse_linear,
+    reference=linear.compose_linear,
     cases=_collapse_cases,
     compare=close(rtol=1e-5, atol=1e-6),
+    items=("W", "b"),
+    forbidden=("helpers.nn.linear.compose_linear",),
+    instead="Expand W2 (W1 x + b1) + b2 and read off the matrix and the vector.",
     hints=[
         "Expand W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2) and read off the two parts.",
         "The combined weight is W2 @ W1 (K x H times H x D): the layer applied first stands on the right.",
@@ -95,6 +95,11 @@ SOFTPLUS = Exercise(
     reference=activations.softplus,
     cases=_softplus_cases,
     compare=close(rtol=1e-5, atol=0.0),
+    forbidden=("torch.nn.functional.softplus", "torch.nn.Softplus", "torch.logaddexp", "torch.Tensor.logaddexp",
+               "numpy.logaddexp", "torch.nn.functional.logsigmoid", "torch.nn.LogSigmoid",
+               "torch.nn.functional.binary_cross_entropy_with_logits", "helpers.nn.losses.softplus",
+               "helpers.nn.losses.binary_cross_entropy_with_logits", *NUMPY_ESCAPE),
+    instead="torch.exp, torch.log1p, .abs() and .clamp() are the building blocks.",
     hints=[
         "For x > 0 factor out e^x: log(1 + e^x) = x + log(1 + e^{-x}). Now the exponent is negative.",
         "Both cases at once: max(0, x) + log(1 + e^{-|x|}); x.clamp(min=0) and x.abs() do it without branches.",
@@ -142,6 +147,8 @@ SWISH_GRAD = Exercise(
     reference=activations.swish_grad,
     cases=_swish_grad_cases,
     compare=close(rtol=1e-5, atol=1e-7),
+    forbidden=(*AUTOGRAD, "helpers.nn.activations.swish_grad"),
+    instead="Differentiate x sigma(x) by hand (product rule); torch.sigmoid is allowed.",
     hints=[
         "Product rule: d/dx [x s(x)] = s(x) + x s'(x), with s the sigmoid.",
         "s'(x) = s(x) (1 - s(x)), so the derivative is s(x) (1 + x (1 - s(x))).",
@@ -162,19 +169,6 @@ SWISH_GRAD = Exercise(
 
 
 # ---------------------------------------------------------------- backprop by hand: the skip-connection network
-def skip_connection_grads(x: float, t: float, w1: float, w2: float, w3: float) -> tuple[float, float, float, float]:
-    """(dE/dw1, dE/dw2, dE/dw3, dE/dx) for h = sigma(w1 x), y = sigma(w2 h + w3 x), E = (y - t)^2 / 2.
-
-    Computed by the book's scalar autograd, so the reference is independent of any hand derivation.
-    """
-    xv, w1v, w2v, w3v = Value(x, label="x"), Value(w1, label="w1"), Value(w2, label="w2"), Value(w3, label="w3")
-    h = (w1v * xv).sigmoid()
-    y = (w2v * h + w3v * xv).sigmoid()
-    error = 0.5 * (y - t) ** 2
-    error.backward()
-    return w1v.grad, w2v.grad, w3v.grad, xv.grad
-
-
 def _skip_parts(x, t, w1, w2, w3):
     h = 1 / (1 + math.exp(-w1 * x))
     y = 1 / (1 + math.exp(-(w2 * h + w3 * x)))
@@ -197,8 +191,18 @@ def _skip_missing_w2(x, t, w1, w2, w3):
     return delta * h * (1 - h) * x, delta * h, delta * x, delta * (w2 * h * (1 - h) * w1 + w3)
 
 
+def _skip_hand_derived(x, t, w1, w2, w3):
+    h, _, delta = _skip_parts(x, t, w1, w2, w3)
+    return delta * w2 * h * (1 - h) * x, delta * h, delta * x, delta * (w2 * h * (1 - h) * w1 + w3)
+
+
 def _skip_wrong_sign(x, t, w1, w2, w3):
-    return tuple(-g for g in skip_connection_grads(x, t, w1, w2, w3))
+    return tuple(-g for g in _skip_hand_derived(x, t, w1, w2, w3))
+
+
+def _skip_no_hidden_derivative(x, t, w1, w2, w3):
+    h, _, delta = _skip_parts(x, t, w1, w2, w3)
+    return delta * w2 * x, delta * h, delta * x, delta * (w2 * w1 + w3)
 
 
 SKIP_BACKPROP = Exercise(
@@ -210,10 +214,15 @@ SKIP_BACKPROP = Exercise(
         "For h = sigma(w1 x), y = sigma(w2 h + w3 x) and E = (y - t)^2 / 2, skip_connection_grads(x, t, w1, w2, "
         "w3) returns the tuple (dE/dw1, dE/dw2, dE/dw3, dE/dx) of floats, from your hand-derived formulas."
     ),
-    reference=skip_connection_grads,
+    reference=autograd.skip_network_grads,
+    items=("dE/dw1", "dE/dw2", "dE/dw3", "dE/dx"),
+    forbidden=(*AUTOGRAD, "helpers.nn.autograd.Value.backward", "helpers.nn.autograd.grad",
+               "helpers.nn.autograd.skip_network_grads"),
+    instead="Derive the four formulas by hand (chain rule) and evaluate them with math.exp.",
     cases=lambda: [
         Case("x = 1, t = 0, w = (0.5, -1, 2)", (1.0, 0.0, 0.5, -1.0, 2.0),
-             "x reaches y along two paths, through h and directly: dE/dx sums both."),
+             {0: "w1 acts through the hidden unit: its gradient passes back through w2 and sigma'(w1 x).",
+              3: "x reaches y along two paths, through h and directly: dE/dx sums both."}),
         Case("x = -0.5, t = 1, w = (2, 1.5, -0.7)", (-0.5, 1.0, 2.0, 1.5, -0.7)),
         Case("x = 2, t = 0.3, w = (-1, 0.8, 0.1)", (2.0, 0.3, -1.0, 0.8, 0.1)),
         Case("x = 0.7, t = 0.9, w = (1.2, -2.0, 0.4)", (0.7, 0.9, 1.2, -2.0, 0.4), hidden=True),
@@ -234,6 +243,8 @@ SKIP_BACKPROP = Exercise(
             _skip_missing_w2
         ),
         "Every sign is flipped: dE/dy = y - t for E = (y - t)^2 / 2.": _skip_wrong_sign,
+        "The hidden unit's sigmoid was skipped on the way back: h = sigma(w1 x) contributes the factor "
+        "h (1 - h) to every path through it.": _skip_no_hidden_derivative,
     },
 )
 
@@ -306,13 +317,13 @@ def _grad_breadth_first(root, inputs):
     return tuple(x.grad for x in inputs)
 
 
-def _grad_with(update, reset: bool = True, seed: float = 1.0):
+def _grad_with(update, reset: bool = True, seed: float = 1.0, backwards: bool = True):
     def answer(root, inputs):
         order = topological_order(root)
         if reset:
             zero_grad(order)
         root.grad = seed
-        for node in reversed(order):
+        for node in reversed(order) if backwards else order:
             for child, local in zip(node.children, node.local_grads):
                 child.grad = update(child.grad, local, node.grad)
         return tuple(x.grad for x in inputs)
@@ -333,6 +344,9 @@ AUTOGRAD_GRAD = Exercise(
     reference=autograd.grad,
     cases=_grad_cases,
     compare=close(rtol=1e-9, atol=1e-12),
+    forbidden=("helpers.nn.autograd.Value.backward", "helpers.nn.autograd.grad",
+               "helpers.nn.autograd.skip_network_grads", *AUTOGRAD),
+    instead="Use autograd.topological_order, zero the grads, then apply child.grad += local * node.grad.",
     hints=[
         "order = autograd.topological_order(root) lists every node after its children. Set each node.grad = 0.0, "
         "then root.grad = 1.0.",
@@ -354,6 +368,10 @@ AUTOGRAD_GRAD = Exercise(
         ),
         "Start with root.grad = 1 (d root / d root); with 0 nothing flows back.": (
             _grad_with(lambda grad, local, upstream: grad + local * upstream, seed=0.0)
+        ),
+        "topological_order lists the inputs first and the root last: visit it in reverse (reversed(order)), so "
+        "that each node has collected its whole gradient before it passes it on.": (
+            _grad_with(lambda grad, local, upstream: grad + local * upstream, backwards=False)
         ),
     },
 )
@@ -397,6 +415,15 @@ def _forward_difference(f, x, eps):
     return grad
 
 
+def _central(f, x, eps):
+    grad = torch.zeros_like(x)
+    for i in range(x.numel()):
+        step = torch.zeros_like(x).view(-1)
+        step[i] = eps
+        grad.view(-1)[i] = (f(x + step.view_as(x)) - f(x - step.view_as(x))) / (2 * eps)
+    return grad
+
+
 def _all_at_once(f, x, eps):
     return torch.full_like(x, ((f(x + eps) - f(x - eps)) / (2 * eps)).item())
 
@@ -413,6 +440,10 @@ NUMERICAL_GRAD = Exercise(
     reference=gradcheck.numerical_grad,
     cases=_numerical_grad_cases,
     compare=close(rtol=1e-7, atol=1e-9),
+    forbidden=("helpers.nn.gradcheck.numerical_grad", "helpers.nn.gradcheck.check_gradient",
+               "helpers.nn.gradcheck.gradient_error", "helpers.nn.gradcheck.gradients_match",
+               "torch.autograd.gradcheck", "scipy.optimize.approx_fprime", *AUTOGRAD),
+    instead="Loop over the entries and evaluate f at x + eps e_i and x - eps e_i.",
     hints=[
         "Loop over the entries: for i in range(x.numel()). Build a step tensor that is eps at entry i and 0 "
         "elsewhere (torch.zeros_like(x).view(-1), set [i], then .view_as(x)).",
@@ -424,7 +455,7 @@ NUMERICAL_GRAD = Exercise(
         "That is the one-sided difference (f(x + eps e_i) - f(x)) / eps, with error O(eps): use x + eps e_i and "
         "x - eps e_i.": _forward_difference,
         "The central difference divides by 2 eps, the distance between x - eps e_i and x + eps e_i.": (
-            lambda f, x, eps: 2 * gradcheck.numerical_grad(f, x, eps)
+            lambda f, x, eps: 2 * _central(f, x, eps)
         ),
         "Every entry was perturbed at once, which measures the sum of the partial derivatives: move one "
         "coordinate at a time.": _all_at_once,
@@ -433,11 +464,6 @@ NUMERICAL_GRAD = Exercise(
 
 
 # ---------------------------------------------------------------- a gradient checker that catches mistakes
-def gradient_relative_error(f, x: torch.Tensor, analytic_grad: torch.Tensor) -> float:
-    """||g_a - g_n|| / (||g_a|| + ||g_n||), g_n = numerical_grad(f, x, 1e-6); 0 when both are zero."""
-    return gradcheck.relative_error(analytic_grad, gradcheck.numerical_grad(f, x, 1e-6))
-
-
 def _gradient_error_cases() -> list[Case]:
     g = gen(35)
     x1, x2, x4 = (torch.randn(6, generator=g, dtype=F64) for _ in range(3))
@@ -489,9 +515,13 @@ GRADIENT_ERROR = Exercise(
         "where g_a = analytic_grad, g_n = gradcheck.numerical_grad(f, x, 1e-6), ||.|| the Euclidean norm; 0.0 "
         "when both norms are 0."
     ),
-    reference=gradient_relative_error,
+    reference=gradcheck.gradient_error,
     cases=_gradient_error_cases,
     compare=close(rtol=1e-3, atol=1e-7),
+    forbidden=("helpers.nn.gradcheck.gradient_error", "helpers.nn.gradcheck.relative_error",
+               "helpers.nn.gradcheck.check_gradient", "helpers.nn.gradcheck.gradients_match",
+               "torch.autograd.gradcheck"),
+    instead="Call gradcheck.numerical_grad, then compute the norms with .norm().",
     hints=[
         "numerical = gradcheck.numerical_grad(f, x, 1e-6); then work with tensor norms: (a - b).norm().",
         "Divide by the sum of both norms, so the result lies in [0, 1] whatever the scale of f.",
@@ -521,7 +551,9 @@ SYMMETRIES = Exercise(
         "vectors (the original included) compute the same function through permutations of hidden units and "
         "sign flips of tanh units? Return an integer."
     ),
-    reference=lambda: math.prod(math.factorial(m) * 2**m for m in SYMMETRY_LAYERS),
+    reference=lambda: weight_space_symmetries(SYMMETRY_LAYERS),
+    forbidden=("helpers.models.weight_space_symmetries",),
+    instead="Count by hand with math.factorial and powers of 2.",
     cases=lambda: [Case("hidden layers of 5 and 3 tanh units", (),
                         "Each hidden layer has its own M! 2^M symmetries, and they combine freely.")],
     compare=equal(),
@@ -549,8 +581,13 @@ SYMMETRIES = Exercise(
 XOR_WEIGHTS = (-0.8, 0.9, 0.9, -0.8)
 
 
-def _rbf_xor_outputs(gamma: float = 0.5, center_value_bug: bool = False) -> torch.Tensor:
-    features = rbf.rbf_features(rbf.XOR_INPUTS, rbf.XOR_INPUTS, gamma)
+def _rbf_xor_outputs() -> torch.Tensor:
+    return rbf.rbf_features(rbf.XOR_INPUTS, rbf.XOR_INPUTS, 0.5) @ torch.tensor(XOR_WEIGHTS, dtype=F64)
+
+
+def _outputs_by_hand(gamma: float = 0.5, center_value_bug: bool = False) -> torch.Tensor:
+    """The outputs as a student computes them, with the known mistakes as options."""
+    features = torch.exp(-gamma * rbf.squared_distances(rbf.XOR_INPUTS, rbf.XOR_INPUTS))
     if center_value_bug:
         features = features * (1 - torch.eye(4, dtype=F64))
     return features @ torch.tensor(XOR_WEIGHTS, dtype=F64)
@@ -567,20 +604,23 @@ RBF_XOR = Exercise(
         "(1,1) as a tensor of shape (4,)."
     ),
     reference=_rbf_xor_outputs,
+    forbidden=("helpers.nn.rbf.rbf_features", "helpers.nn.rbf.rbf_network", "sklearn.metrics.pairwise.rbf_kernel"),
+    instead="Compute the squared distances to the four centres yourself (torch.cdist or by hand), then exp.",
     cases=lambda: [Case("the four XOR inputs", (), "Small rounding of e^(-1/2) and e^(-1) moves the outputs a lot.")],
     compare=close(rtol=1e-4, atol=1e-5, check_dtype=False),
     hints=[
         "Squared distances from (0,0) to the centres are 0, 1, 1, 2, so h = (1, e^-0.5, e^-0.5, e^-1).",
-        "helpers.nn.rbf.rbf_features(x, centers, gamma) computes all 16 features at once; here gamma = 1/2.",
+        "All 16 features at once: the squared distances torch.cdist(X, C) ** 2 (a 4 x 4 matrix), times -1/2, "
+        "then torch.exp.",
         "Multiply the (4, 4) feature matrix by the weight vector; keep full precision, do not round e^-0.5 to 0.6.",
     ],
     wrong={
-        "At its own centre a Gaussian unit gives e^0 = 1, not 0.": lambda: _rbf_xor_outputs(center_value_bug=True),
+        "At its own centre a Gaussian unit gives e^0 = 1, not 0.": lambda: _outputs_by_hand(center_value_bug=True),
         "These are the outputs with e^-0.5 rounded to 0.6 and e^-1 to 0.4: round only at the end.": (
             lambda: torch.tensor([-0.04, 0.3, 0.3, -0.04], dtype=F64)
         ),
         "The width is wrong: the units here are exp(-d^2 / 2), i.e. gamma = 1/2, not exp(-d^2).": (
-            lambda: _rbf_xor_outputs(gamma=1.0)
+            lambda: _outputs_by_hand(gamma=1.0)
         ),
         "The Gaussian uses the squared distance ||x - c||^2, not the distance ||x - c||.": (
             lambda: torch.exp(-rbf.squared_distances(rbf.XOR_INPUTS, rbf.XOR_INPUTS).sqrt() / 2)

@@ -1,0 +1,162 @@
+"""An exercise that asks for X forbids X: every way of reaching X is caught, honest code is not, and the
+student's session is left as it was."""
+
+import sys
+
+import numpy as np
+import pytest
+import scipy.special
+import torch
+import torch.nn.functional as F
+
+from helpers.exercises import Outcome, assess, catalogue, check
+from helpers.exercises.forbid import Guard, resolve
+from helpers.exercises.spec import Kind, ResultKind
+from helpers.nn import autograd, losses
+
+LSE = "02.logsumexp"
+
+
+def honest_logsumexp(x):
+    top = x.max(dim=-1, keepdim=True).values
+    return (top + (x - top).exp().sum(dim=-1, keepdim=True).log()).squeeze(-1)
+
+
+def wrapper(x):
+    return losses.logsumexp(x)
+
+
+def swallowed(x):
+    try:
+        torch.logsumexp(x, -1, "not a bool")  # raises inside torch, and the answer hides it
+    except Exception:
+        return honest_logsumexp(x)
+    return None
+
+
+from torch import logsumexp as lse  # noqa: E402  (imported under another name before the exercise)
+
+WAYS = {
+    "torch.logsumexp": lambda x: torch.logsumexp(x, -1),
+    "an alias imported earlier": lambda x: lse(x, dim=-1),
+    "getattr": lambda x: torch.logsumexp(x, -1),
+    "the Tensor method": lambda x: x.logsumexp(-1),
+    "torch.special": lambda x: torch.special.logsumexp(x, -1),
+    "scipy through NumPy": lambda x: torch.from_numpy(scipy.special.logsumexp(x.numpy(), axis=-1)),
+    "scipy on a copy": lambda x: torch.tensor(scipy.special.logsumexp(np.array(x.tolist()), axis=-1),
+                                              dtype=x.dtype),
+    "np.logaddexp.reduce": lambda x: torch.tensor(np.logaddexp.reduce(np.array(x.tolist()), axis=-1),
+                                                  dtype=x.dtype),
+    "the book's reference in a wrapper": wrapper,
+    "the book's reference itself": losses.logsumexp,
+    "a forbidden call whose error is swallowed": swallowed,
+    "log_softmax to get there": lambda x: (x - torch.log_softmax(x, -1))[..., 0],
+}
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_every_way_to_the_forbidden_function_is_caught(way):
+    report = assess(LSE, WAYS[way])
+    assert report.outcome is Outcome.INCORRECT and report.score == 0
+    failure = report.first_failure
+    assert failure.kind is ResultKind.FORBIDDEN
+    assert failure.message.startswith("your answer calls ") and "compute it yourself" in failure.message
+
+
+def test_the_message_names_the_call_and_what_to_do(capsys):
+    check(LSE, lambda x: torch.logsumexp(x, -1))
+    out = capsys.readouterr().out
+    assert "your answer calls torch.logsumexp: this exercise asks you to compute it yourself" in out
+    assert catalogue()[LSE].instead in out
+    assert "you returned" not in out and "why it matters" not in out
+
+
+def test_honest_building_blocks_are_allowed():
+    assert assess(LSE, honest_logsumexp, include_hidden=True).outcome is Outcome.CORRECT
+    own = honest_logsumexp  # a student's own function of the same name is theirs, not the library's
+    assert assess("02.log_softmax", lambda x: x - own(x)[..., None], include_hidden=True).outcome is Outcome.CORRECT
+
+
+def test_the_session_is_left_as_it_was():
+    def profiler(frame, event, arg):
+        return None
+
+    sys.setprofile(profiler)
+    try:
+        assess(LSE, lambda x: torch.logsumexp(x, -1))
+        assert sys.getprofile() is profiler
+    finally:
+        sys.setprofile(None)
+    assert torch._C._len_torch_function_stack() == 0  # no mode left behind
+    x = torch.randn(3, 4)
+    assert torch.allclose(torch.logsumexp(x, -1), honest_logsumexp(x))  # the forbidden function works again
+
+
+def test_a_guard_records_without_raising():
+    guard = Guard(["torch.logsumexp"])
+    with guard:
+        value = torch.logsumexp(torch.zeros(2), 0)
+    assert guard.violation == "torch.logsumexp" and value.item() == pytest.approx(np.log(2))
+    with guard:
+        torch.exp(torch.zeros(2)).sum()
+    assert guard.violation is None
+
+
+# ---- the library call each exercise forbids, as a student would write it ----------------------------
+LIBRARY_ANSWERS = {
+    "01.posterior": lambda: __import__("helpers").stats.bayes_posterior(torch.tensor([0.01, 0.99]),
+                                                                        torch.tensor([0.95, 0.05]))[0].item(),
+    "01.expectation": lambda f, v, p: __import__("helpers").stats.expectation(f, v, p),
+    "01.unbiased_variance": lambda x: x.var(-1),
+    "01.standard_error": lambda x: x.std(-1) / x.shape[-1] ** 0.5,
+    "01.bias_variance_mse": lambda e, t: (e.mean() - t, e.var(correction=0), F.mse_loss(e, torch.full_like(e, t))),
+    "01.mse_of_mean": lambda seed, trials: __import__("helpers").stats.monte_carlo(
+        lambda x: x.mean(-1), __import__("helpers").stats.gaussian_draw(0.0, 2.0, 10), 0.0, trials, seed).estimates,
+    "01.select_degree": lambda *args: __import__("helpers").models.select_polynomial_degree(*args),
+    "02.bernoulli_log_likelihood": lambda theta, x: torch.stack(
+        [torch.distributions.Bernoulli(probs=t).log_prob(x).sum() for t in theta]),
+    "02.gaussian_mle": lambda x: (x.mean(-1), x.std(-1, correction=0)),
+    "02.binary_cross_entropy": F.binary_cross_entropy_with_logits,
+    "02.sigmoid_mse_gradient": lambda: torch.func.grad(lambda z: 0.5 * (torch.sigmoid(z) - 1) ** 2)(
+        torch.tensor(-4.0, dtype=torch.float64)).item(),
+    "02.logsumexp": lambda x: torch.logsumexp(x, -1),
+    "02.log_softmax": lambda x: F.log_softmax(x, -1),
+    "02.cross_entropy": F.cross_entropy,
+    "03.collapse_linear": lambda *layers: __import__("helpers.nn.linear").nn.linear.compose_linear(*layers),
+    "03.stable_softplus": F.softplus,
+    "03.swish_grad": lambda x: torch.func.vmap(torch.func.grad(F.silu))(x.flatten()).reshape(x.shape),
+    "03.skip_backprop": lambda *args: autograd.skip_network_grads(*args),
+    "03.autograd_grad": lambda root, inputs: (root.backward(), tuple(x.grad for x in inputs))[1],
+    "03.numerical_grad": lambda f, x, eps: __import__("helpers").nn.gradcheck.numerical_grad(f, x, eps),
+    "03.gradient_error": lambda f, x, g: __import__("helpers").nn.gradcheck.relative_error(
+        g, __import__("helpers").nn.gradcheck.numerical_grad(f, x)),
+    "03.count_symmetries": lambda: __import__("helpers").models.weight_space_symmetries((5, 3)),
+    "03.rbf_xor": lambda: __import__("helpers").nn.rbf.rbf_features(
+        __import__("helpers").nn.rbf.XOR_INPUTS, __import__("helpers").nn.rbf.XOR_INPUTS, 0.5)
+    @ torch.tensor([-0.8, 0.9, 0.9, -0.8], dtype=torch.float64),
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(LIBRARY_ANSWERS))
+def test_the_forbidden_library_call_scores_nothing(exercise_id):
+    report = assess(exercise_id, LIBRARY_ANSWERS[exercise_id], include_hidden=True)
+    assert report.outcome is Outcome.INCORRECT and report.score == 0, report.first_failure
+    assert report.first_failure.kind is ResultKind.FORBIDDEN
+
+
+def test_every_exercise_that_computes_something_forbids_something():
+    asking = [e for e in catalogue().values() if e.kind in (Kind.IMPLEMENT, Kind.NUMBER)]
+    assert all(e.forbidden for e in asking), [e.id for e in asking if not e.forbidden]
+    assert set(LIBRARY_ANSWERS) >= {e.id for e in asking}, "give every such exercise a forbidden-call test"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(catalogue()))
+def test_forbidden_names_exist_and_a_public_reference_is_forbidden(exercise_id):
+    exercise = catalogue()[exercise_id]
+    missing = [name for name in exercise.forbidden if resolve(name) is None]
+    assert not missing, f"{exercise_id} forbids names that do not exist: {missing}"
+    reference = exercise.reference
+    module = getattr(reference, "__module__", "") or ""
+    public = module.startswith("helpers.") and not module.startswith("helpers.exercises")
+    if public and reference.__name__ != "<lambda>":
+        assert f"{module}.{reference.__qualname__}" in exercise.forbidden, "forbid the book's own reference"
