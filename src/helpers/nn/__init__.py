@@ -1,6 +1,7 @@
 """From-scratch reference implementations, in plain torch, device-agnostic.
 
-One module per idea: ``activations``, ``losses``, ``linear``, ``autograd`` (a scalar reverse-mode autograd),
+One module per idea: ``activations``, ``losses``, ``linear`` (and its backward), ``backprop`` (a two-layer
+network trained by hand-written matrix backprop), ``autograd`` (a scalar reverse-mode autograd),
 ``gradcheck`` (finite-difference gradient checking) and ``rbf`` (radial basis function features).
 Import what you need, e.g. ``from helpers.nn import losses``.
 """
