@@ -36,3 +36,25 @@ def test_image_grid_layout_and_errors():
     plt.close(fig)
     with pytest.raises(ValueError, match="expects"):
         plot.image_grid(torch.rand(8, 8))
+
+
+def test_panels_have_a_fixed_layout():
+    fig, axes = plot.panels(3, figsize=(9, 3))
+    assert len(axes) == 3 and fig.get_layout_engine() is None
+    plt.close(fig)
+
+
+def test_computation_graph_draws_one_box_per_node_and_one_arrow_per_edge():
+    from helpers.nn.autograd import Value, graph
+
+    x, w = Value(2.0, label="x"), Value(-1.0, label="w")
+    y = (x * w + x).tanh()
+    y.backward()
+    fig = plot.computation_graph(y, "y = tanh(xw + x)")
+    ax = fig.axes[0]
+    nodes, edges = graph(y)
+    arrows = [t for t in ax.texts if type(t).__name__ == "Annotation"]
+    boxes = [t for t in ax.texts if type(t).__name__ != "Annotation"]
+    assert len(boxes) == len(nodes) and len(arrows) == len(edges) and ax.get_title() == "y = tanh(xw + x)"
+    assert all("grad" in t.get_text() for t in boxes)
+    plt.close(fig)

@@ -107,3 +107,55 @@ def image_grid(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def panels(columns: int = 2, figsize: tuple[float, float] = (9.0, 3.4)) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A figure of ``columns`` side-by-side axes with fixed margins.
+
+    Explorer frames use it: a fixed layout (no autolayout) keeps every frame the same size and the axes in
+    the same place as a slider moves, and draws faster.
+    """
+    fig, axes = plt.subplots(1, columns, figsize=figsize, layout="none")
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
+    return fig, list(np.atleast_1d(axes))
+
+
+def computation_graph(root, title: str = "Computation graph") -> plt.Figure:
+    """Draw the graph of a ``helpers.nn.autograd.Value``: one box per node with its value and gradient.
+
+    Nodes are placed in columns by their depth in the graph (inputs and constants on the left, in blue;
+    operations in orange), each input just left of the first operation that uses it; an arrow goes from
+    each node to every node that uses it, bent when it skips a column.
+    """
+    from helpers.nn import autograd
+
+    nodes, edges = autograd.graph(root)
+    column: dict[int, int] = {}
+    for node in nodes:  # a topological order: every node comes after its children
+        column[id(node)] = 1 + max((column[id(child)] for child in node.children), default=-1)
+    for node in nodes:
+        users = [column[id(parent)] for child, parent in edges if child is node]
+        if not node.children and users:
+            column[id(node)] = min(users) - 1
+    by_column: dict[int, list] = {}
+    for node in nodes:
+        by_column.setdefault(column[id(node)], []).append(node)
+    position = {id(node): (c, k - (len(group) - 1) / 2)  # centre each column vertically
+                for c, group in by_column.items() for k, node in enumerate(group)}
+    fig, ax = plt.subplots(figsize=(12, 4.2))
+    for child, parent in edges:
+        long = column[id(parent)] - column[id(child)] > 1
+        ax.annotate("", xy=position[id(parent)], xytext=position[id(child)],
+                    arrowprops={"arrowstyle": "->", "color": "grey", "shrinkA": 24, "shrinkB": 24,
+                                "connectionstyle": f"arc3,rad={-0.35 if long else 0.0}"})
+    for node in nodes:
+        name = f"{node.label} = {node.op}" if node.label and node.op else (node.label or node.op or f"{node.data:g}")
+        color = "#dbe9f6" if not node.children else "#fde2c8"
+        ax.text(*position[id(node)], f"{name}\n{node.data:.4f}\ngrad {node.grad:.4f}", ha="center", va="center",
+                fontsize=8, bbox={"boxstyle": "round", "facecolor": color, "edgecolor": "grey"})
+    heights = [abs(y) for _, y in position.values()]
+    ax.set(title=title, xlabel="depth in the graph (inputs and constants blue, operations orange)",
+           xlim=(-0.6, max(column.values()) + 0.6), ylim=(-max(heights) - 0.6, max(heights) + 0.6))
+    ax.set_yticks([])
+    ax.grid(False)
+    return fig
