@@ -187,3 +187,35 @@ def test_posterior_matches_natural_frequencies():
     sick = people * ch01.PREVALENCE
     true_pos, false_pos = sick * ch01.SENSITIVITY, (people - sick) * ch01.FALSE_POSITIVE_RATE
     assert ch01.POSTERIOR.reference() == pytest.approx(true_pos / (true_pos + false_pos), rel=1e-9)
+
+
+# ---- the worked solutions in solutions/ pass the hidden tests too, without forbidden calls -----------
+
+
+def solved_answers(path: Path) -> dict[str, object]:
+    """{exercise id: the answer} from a chapter's worked solutions: its setup and import cells, then each
+    answer cell, run in one namespace (as the notebook would, without the narrative in between)."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    namespace: dict[str, object] = {}
+    for cell in code[:2]:  # the setup cell and the chapter's imports
+        exec(compile(cell.source, f"{path.name} setup", "exec"), namespace)
+    answers = {}
+    for index, cell in enumerate(code):
+        for match in re.finditer(r"""check\(\s*["']([^"']+)["']\s*,\s*(\w+)\s*\)""", cell.source):
+            exercise_id, name = match.groups()
+            answer_cell = cell if "BEGIN SOLUTION" in cell.source else code[index - 1]
+            source = "\n".join(line for line in answer_cell.source.splitlines() if not line.startswith("check("))
+            exec(compile(source, f"{path.name} {exercise_id}", "exec"), namespace)
+            answers[exercise_id] = namespace[name]
+    return answers
+
+
+@pytest.mark.parametrize("path", chapter_notebooks(), ids=lambda p: p.stem)
+def test_worked_solutions_pass_every_test_including_hidden(path, monkeypatch):
+    monkeypatch.delenv("HELPERS_STRICT", raising=False)
+    answers = solved_answers(path)
+    assert set(answers) == {e.id for e in EXERCISES if chapter_of(e.id) == path.name[:2]}
+    for exercise_id, answer in answers.items():
+        report = assess(exercise_id, answer, include_hidden=True)
+        assert report.outcome is Outcome.CORRECT, (exercise_id, report.first_failure)

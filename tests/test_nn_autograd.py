@@ -6,7 +6,7 @@ import random
 import pytest
 import torch
 
-from helpers.nn.autograd import MLP, Value, grad, graph, skip_network_grads, topological_order, zero_grad
+from helpers.nn.autograd import ScalarMLP, Value, grad, graph, skip_network_grads, topological_order, zero_grad
 
 F64 = torch.float64
 
@@ -150,7 +150,7 @@ def test_grad_starts_from_zero_and_matches_torch():
 
 
 def test_mlp_matches_torch_forward_and_backward():
-    net = MLP((3, 4, 2), activation="tanh", seed=1)
+    net = ScalarMLP((3, 4, 2), activation="tanh", seed=1)
     x = [0.5, -1.2, 2.0]
     out = net(x)
     loss = sum((o - t) ** 2 for o, t in zip(out, [1.0, -1.0]))
@@ -171,16 +171,16 @@ def test_mlp_matches_torch_forward_and_backward():
     assert len(net.parameters()) == 3 * 4 + 4 + 4 * 2 + 2
     net.zero_grad()
     assert all(p.grad == 0.0 for p in net.parameters())
-    assert MLP((3, 4, 2), seed=1).parameters()[0].data == net.parameters()[0].data  # seeded
+    assert ScalarMLP((3, 4, 2), seed=1).parameters()[0].data == net.parameters()[0].data  # seeded
 
 
 def test_bad_arguments_are_refused():
     with pytest.raises(TypeError, match="constant exponents"):
         Value(2.0) ** Value(3.0)
     with pytest.raises(ValueError, match="activation"):
-        MLP((2, 2, 1), activation="swish")
+        ScalarMLP((2, 2, 1), activation="swish")
     with pytest.raises(ValueError, match="at least"):
-        MLP((2,))
+        ScalarMLP((2,))
 
 
 @pytest.mark.parametrize("args", [(1.0, 0.0, 0.5, -1.0, 2.0), (-0.5, 1.0, 2.0, 1.5, -0.7), (0.7, 0.9, 1.2, -2.0, 0.4)])

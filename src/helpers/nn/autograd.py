@@ -1,4 +1,4 @@
-"""A scalar reverse-mode automatic differentiation engine, and a tiny MLP built on it.
+"""A scalar reverse-mode automatic differentiation engine, and a tiny MLP built on it (``ScalarMLP``).
 
 Every ``Value`` holds one number (``data``), the Values it was computed from (``children``), and the
 local derivatives d(self)/d(child), one per child (``local_grads``), which the operation knows when it
@@ -227,8 +227,12 @@ class Layer:
         return [p for neuron in self.neurons for p in neuron.parameters()]
 
 
-class MLP:
-    """sizes=(2, 4, 1): 2 inputs -> 4 hidden units (activation) -> 1 linear output. Seeded."""
+class ScalarMLP:
+    """sizes=(2, 4, 1): 2 inputs -> 4 hidden units (activation) -> 1 linear output. Seeded.
+
+    A multilayer perceptron of scalar Values, to watch backpropagation work; ``helpers.models.MLP`` is the
+    torch module the chapters train.
+    """
 
     def __init__(self, sizes: Sequence[int], activation: str = "tanh", seed: int = 0):
         if len(sizes) < 2:
