@@ -136,38 +136,7 @@ def test_variance_and_standard_error_references_match_scipy():
         assert np.allclose(stats.standard_error_of_mean(torch.tensor(x)).numpy(), scipy.stats.sem(x, axis=-1))
 
 
-# ---- the derivation and number references of chapters 2 and 3 against independent oracles ---------
-
-
-def test_gaussian_nll_constants_match_scipy():
-    from helpers.exercises.catalogue import ch02
-
-    g = torch.Generator().manual_seed(5)
-    for case in ch02.NLL_CONSTANTS.cases():
-        m, sigma = case.args
-        y, f = torch.randn(m, generator=g, dtype=torch.float64), torch.randn(m, generator=g, dtype=torch.float64)
-        a, b = ch02.NLL_CONSTANTS.reference(m, sigma)
-        nll = -scipy.stats.norm.logpdf(y.numpy(), loc=f.numpy(), scale=sigma).sum()
-        assert a * ((y - f) ** 2).sum().item() + b == pytest.approx(nll, rel=1e-12)
-
-
-def test_generative_logit_matches_bayes_rule_with_scipy_densities():
-    from helpers.exercises.catalogue import ch02
-
-    for case in ch02.GENERATIVE_LOGIT.cases():
-        mu0, mu1, sigma, prior1 = case.args
-        w, b = ch02.GENERATIVE_LOGIT.reference(*case.args)
-        for x in (-2.0, 0.3, 1.7):
-            joint1 = scipy.stats.norm.pdf(x, mu1, sigma) * prior1
-            joint0 = scipy.stats.norm.pdf(x, mu0, sigma) * (1 - prior1)
-            assert 1 / (1 + np.exp(-(w * x + b))) == pytest.approx(joint1 / (joint1 + joint0), rel=1e-12)
-
-
-def test_sigmoid_mse_gradient_matches_the_closed_form():
-    from helpers.exercises.catalogue import ch02
-
-    s = 1 / (1 + np.exp(-ch02.SATURATION_LOGIT))
-    assert ch02.SIGMOID_MSE_GRADIENT.reference() == pytest.approx((s - 1) * s * (1 - s), rel=1e-12)
+# ---- number references against independent oracles (chapter 2's are in test_mle.py) ----------------
 
 
 def test_rbf_xor_outputs_match_sklearn():

@@ -117,7 +117,7 @@ def test_gaussian_log_likelihood_refuses_bad_input(sample):
 
 # ---------------------------------------------------------------- chapter 2 answers against oracles
 def test_nll_constants_match_scipy():
-    from helpers.exercises import ch02
+    from helpers.exercises.catalogue import ch02
 
     g = torch.Generator().manual_seed(8)
     for case in ch02.NLL_CONSTANTS.cases():
@@ -129,7 +129,7 @@ def test_nll_constants_match_scipy():
 
 
 def test_sigmoid_mse_gradient_matches_the_closed_form_and_finite_differences():
-    from helpers.exercises import ch02
+    from helpers.exercises.catalogue import ch02
 
     z = ch02.SATURATION_LOGIT
     p = 1 / (1 + math.exp(-z))
@@ -143,7 +143,7 @@ def test_sigmoid_mse_gradient_matches_the_closed_form_and_finite_differences():
 
 
 def test_generative_logit_matches_bayes_rule_with_scipy_densities():
-    from helpers.exercises import ch02
+    from helpers.exercises.catalogue import ch02
 
     for case in ch02.GENERATIVE_LOGIT.cases():
         mu0, mu1, sigma, prior1 = case.args
@@ -156,7 +156,7 @@ def test_generative_logit_matches_bayes_rule_with_scipy_densities():
 
 def test_choice_answer_is_backed_by_optimisation():
     """NLL with a fixed sigma and MSE pick the same least-squares fit (the 02.nll_vs_mse answer)."""
-    from helpers.exercises import ch02
+    from helpers.exercises.catalogue import ch02
 
     g = torch.Generator().manual_seed(9)
     x = torch.rand(30, generator=g, dtype=F64)
