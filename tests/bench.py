@@ -19,7 +19,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from helpers.exercises.grade import Settings, grade, grade_submission
+from helpers.exercises.grading import Settings, grade
+from helpers.exercises.grading.submission import grade_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,10 +45,10 @@ def grading(tmp: Path) -> None:
     one = tmp / "one"
     one.mkdir()
     shutil.copy(source, one / "student.ipynb")
-    grade_submission(str(one / "student.ipynb"), str(one), "01", Settings().__dict__, 1)  # warm, as a worker is
-    record = grade_submission(str(one / "student.ipynb"), str(one), "01", Settings().__dict__, 1)
-    overhead = record["seconds"] - record["cells_seconds"]
-    print(f"grader overhead per submission: {overhead:.1f} s beyond the {record['cells_seconds']:.1f} s of the "
+    grade_submission(one / "student.ipynb", one, "01", Settings())  # warm, as a worker is
+    record = grade_submission(one / "student.ipynb", one, "01", Settings())
+    overhead = record.seconds - record.cells_seconds
+    print(f"grader overhead per submission: {overhead:.1f} s beyond the {record.cells_seconds:.1f} s of the "
           f"student's cells (budget 3 s)", flush=True)
 
     klass = tmp / "class"

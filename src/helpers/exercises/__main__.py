@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "grade":
-        from helpers.exercises.grade import main as grade_main
+        from helpers.exercises.grading import main as grade_main
 
         return grade_main(args)
 
