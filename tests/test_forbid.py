@@ -127,6 +127,8 @@ LIBRARY_ANSWERS = {
     "03.swish_grad": lambda x: torch.func.vmap(torch.func.grad(F.silu))(x.flatten()).reshape(x.shape),
     "03.skip_backprop": lambda *args: autograd.skip_network_grads(*args),
     "03.autograd_grad": lambda root, inputs: (root.backward(), tuple(x.grad for x in inputs))[1],
+    "03.linear_backward": lambda g, x, w, b: torch.autograd.grad(
+        F.linear(x.requires_grad_(), w.requires_grad_(), b), (x, w), g) + (None if b is None else g.sum(0),),
     "03.numerical_grad": lambda f, x, eps: __import__("helpers").nn.gradcheck.numerical_grad(f, x, eps),
     "03.gradient_error": lambda f, x, g: __import__("helpers").nn.gradcheck.relative_error(
         g, __import__("helpers").nn.gradcheck.numerical_grad(f, x)),

@@ -58,3 +58,15 @@ def test_computation_graph_draws_one_box_per_node_and_one_arrow_per_edge():
     assert len(boxes) == len(nodes) and len(arrows) == len(edges) and ax.get_title() == "y = tanh(xw + x)"
     assert all("grad" in t.get_text() for t in boxes)
     plt.close(fig)
+
+
+def test_computation_graph_can_leave_the_gradients_out():
+    from helpers.nn.autograd import Value
+
+    x = Value(0.5, label="x")
+    y = (x * x).sigmoid()
+    fig = plot.computation_graph(y, "forward only", show_grad=False)
+    boxes = [t for t in fig.axes[0].texts if type(t).__name__ != "Annotation"]
+    assert len(boxes) == 3 and not any("grad" in t.get_text() for t in boxes)
+    assert any(t.get_text().endswith("0.5000") for t in boxes)  # the forward values are still there
+    plt.close(fig)

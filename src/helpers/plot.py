@@ -120,12 +120,13 @@ def panels(columns: int = 2, figsize: tuple[float, float] = (9.0, 3.4)) -> tuple
     return fig, list(np.atleast_1d(axes))
 
 
-def computation_graph(root, title: str = "Computation graph") -> plt.Figure:
+def computation_graph(root, title: str = "Computation graph", show_grad: bool = True) -> plt.Figure:
     """Draw the graph of a ``helpers.nn.autograd.Value``: one box per node with its value and gradient.
 
     Nodes are placed in columns by their depth in the graph (inputs and constants on the left, in blue;
     operations in orange), each input just left of the first operation that uses it; an arrow goes from
-    each node to every node that uses it, bent when it skips a column.
+    each node to every node that uses it, bent when it skips a column. With ``show_grad=False`` the boxes
+    show the forward values only (before a backward pass, or to leave the gradients to the reader).
     """
     from helpers.nn import autograd
 
@@ -151,7 +152,8 @@ def computation_graph(root, title: str = "Computation graph") -> plt.Figure:
     for node in nodes:
         name = f"{node.label} = {node.op}" if node.label and node.op else (node.label or node.op or f"{node.data:g}")
         color = "#dbe9f6" if not node.children else "#fde2c8"
-        ax.text(*position[id(node)], f"{name}\n{node.data:.4f}\ngrad {node.grad:.4f}", ha="center", va="center",
+        text = f"{name}\n{node.data:.4f}" + (f"\ngrad {node.grad:.4f}" if show_grad else "")
+        ax.text(*position[id(node)], text, ha="center", va="center",
                 fontsize=8, bbox={"boxstyle": "round", "facecolor": color, "edgecolor": "grey"})
     heights = [abs(y) for _, y in position.values()]
     ax.set(title=title, xlabel="depth in the graph (inputs and constants blue, operations orange)",

@@ -7,9 +7,9 @@ import math
 import torch
 
 from helpers.exercises.catalogue.common import F64, gen
-from helpers.exercises.compare import choice, close, equal
+from helpers.exercises.compare import choice, close, describe, equal
 from helpers.exercises.forbid import AUTOGRAD, NUMPY_ESCAPE
-from helpers.exercises.spec import Case, Exercise
+from helpers.exercises.spec import Case, Compare, Exercise, Mismatch
 from helpers.models import weight_space_symmetries
 from helpers.nn import activations, autograd, gradcheck, linear, rbf
 from helpers.nn.autograd import Value, topological_order, zero_grad
@@ -135,6 +135,11 @@ def _swish_grad_cases() -> list[Case]:
     ]
 
 
+def _swish_grad_quotient_rule(x):
+    e = torch.exp(-x)
+    return (1 + e + x * e) / (1 + e) ** 2
+
+
 SWISH_GRAD = Exercise(
     id="03.swish_grad",
     title="The derivative of swish",
@@ -152,7 +157,9 @@ SWISH_GRAD = Exercise(
     hints=[
         "Product rule: d/dx [x s(x)] = s(x) + x s'(x), with s the sigmoid.",
         "s'(x) = s(x) (1 - s(x)), so the derivative is s(x) (1 + x (1 - s(x))).",
-        "torch.sigmoid is stable at +-1000; building it from torch.exp(-x) yourself gives inf / inf = nan.",
+        "torch.sigmoid is stable at +-1000. Written with exponentials, the quotient rule's (1 + e^{-x} + x e^{-x}) / "
+        "(1 + e^{-x})^2 is inf - inf = nan at x = -1000 (and e^x / (1 + e^x) is inf / inf = nan at x = 1000): "
+        "write the derivative through sigma(x) instead.",
     ],
     wrong={
         "That is only the first term of the product rule: x also varies in the factor sigma(x), add x sigma'(x).": (
@@ -163,6 +170,10 @@ SWISH_GRAD = Exercise(
         ),
         "That is the derivative of the sigmoid, not of swish(x) = x sigma(x).": (
             lambda x: torch.sigmoid(x) * (1 - torch.sigmoid(x))
+        ),
+        "The quotient-rule form (1 + e^{-x} + x e^{-x}) / (1 + e^{-x})^2 is right on paper, but at x = -1000 "
+        "e^{-x} overflows and it computes inf - inf = nan: write it through sigma(x) (torch.sigmoid).": (
+            _swish_grad_quotient_rule
         ),
     },
 )
@@ -373,6 +384,131 @@ AUTOGRAD_GRAD = Exercise(
         "that each node has collected its whole gradient before it passes it on.": (
             _grad_with(lambda grad, local, upstream: grad + local * upstream, backwards=False)
         ),
+    },
+)
+
+
+# ---------------------------------------------------------------- the backward pass of a linear layer
+def _linear_backward_cases() -> list[Case]:
+    g = gen(36)
+
+    def layer(n: int, d: int, k: int, dtype=F64, bias: bool = True, batch: tuple = ()):
+        """(grad_output, input, weight, bias) of a layer d -> k on a batch of n rows (with extra batch dims)."""
+        x = torch.randn(*batch, n, d, generator=g, dtype=dtype)
+        weight = torch.randn(k, d, generator=g, dtype=dtype)
+        b = torch.randn(k, generator=g, dtype=dtype) if bias else None
+        return torch.randn(*batch, n, k, generator=g, dtype=dtype), x, weight, b
+
+    return [
+        Case("a batch of 5 rows, 4 -> 4 features", layer(5, 4, 4),
+             {0: "Each input row reaches every output of its row through W; its gradient has x's shape (N, in).",
+              1: "W is used by every row of the batch: its gradient adds up the rows' contributions and has W's "
+                 "shape (out, in).",
+              2: "b is added to every row, so its gradient adds up the rows' contributions."}),
+        Case("a batch of 6 rows, 3 -> 2 features", layer(6, 3, 2),
+             {1: "W is shared by every row of the batch: its gradient is a sum over the rows, of W's shape."}),
+        Case("a batch of 1 row, 5 -> 3 features", layer(1, 5, 3),
+             "With one row the sums over the batch have a single term; the shapes still follow x, W and b."),
+        Case("a layer without bias (bias=None), 4 rows, 3 -> 5", layer(4, 3, 5, bias=False),
+             {2: "There is no bias, so there is no bias gradient: return None in its place."}),
+        Case("float32, a batch of 8 rows, 6 -> 3 features", layer(8, 6, 3, torch.float32),
+             "Compute in the dtype of the inputs."),
+        Case("a batch of 32 rows, 10 -> 7 features", layer(32, 10, 7), hidden=True),
+        Case("an extra leading batch dimension: input (2, 3, 4), 4 -> 2", layer(3, 4, 2, batch=(2,)), hidden=True,
+             why={0: "grad_input keeps every leading dimension of the input.",
+                  1: "Every leading dimension is a batch dimension: dW sums over all of them.",
+                  2: "db sums over every leading dimension too."}),
+    ]
+
+
+def _close_or_none(rtol: float, atol: float) -> Compare:
+    """close(), item by item, where an expected None (no bias, so no bias gradient) must come back as None."""
+    inner = close(rtol=rtol, atol=atol)
+
+    def compare(expected, got):
+        if not isinstance(expected, tuple):
+            return inner(expected, got)
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return Mismatch(f"expected a tuple of {len(expected)} values (grad_input, grad_weight, grad_bias), "
+                            f"got {describe(got)}")
+        for item, (e, value) in enumerate(zip(expected, got)):
+            if e is None and value is not None:
+                return Mismatch(f"expected None (the layer has no bias), got {describe(value)}", item)
+            if e is not None and value is None:
+                return Mismatch(f"expected a tensor of shape {tuple(e.shape)}, got None", item)
+            problem = inner(e, value) if e is not None else None
+            if problem:
+                return Mismatch(problem.message, item, problem.kind)
+        return None
+
+    return compare
+
+
+def _dw_per_row(grad_output, input, weight, bias=None):
+    grad_weight = grad_output[:, :, None] * input[:, None, :]  # one outer product G_n x_n^T per row
+    return grad_output @ weight, grad_weight, grad_output.sum(0) if bias is not None else None
+
+
+def _dw_transposed(grad_output, input, weight, bias=None):
+    return grad_output @ weight, input.T @ grad_output, grad_output.sum(0) if bias is not None else None
+
+
+def _dx_with_w_transposed(grad_output, input, weight, bias=None):
+    return grad_output @ weight.T, grad_output.T @ input, grad_output.sum(0) if bias is not None else None
+
+
+def _db_mean(grad_output, input, weight, bias=None):
+    return grad_output @ weight, grad_output.T @ input, grad_output.mean(0) if bias is not None else None
+
+
+def _db_always(grad_output, input, weight, bias=None):
+    return grad_output @ weight, grad_output.T @ input, grad_output.sum(0)
+
+
+def _matrices_only(grad_output, input, weight, bias=None):
+    grad_weight = grad_output.transpose(-2, -1) @ input  # right for (N, out) and (N, in), not for more dims
+    return grad_output @ weight, grad_weight, grad_output.sum(0) if bias is not None else None
+
+
+LINEAR_BACKWARD = Exercise(
+    id="03.linear_backward",
+    title="The backward pass of a linear layer",
+    kind="implement",
+    points=3,
+    prompt=(
+        "linear_backward(grad_output, input, weight, bias) returns (grad_input, grad_weight, grad_bias), the "
+        "gradients of L for y = input @ weight.T + bias given grad_output = dL/dy. grad_output: (*, out), input: "
+        "(*, in), weight: (out, in), bias: (out,) or None -> ((*, in), (out, in), (out,) or None); every leading "
+        "dimension is a batch dimension."
+    ),
+    reference=linear.linear_backward,
+    cases=_linear_backward_cases,
+    compare=_close_or_none(rtol=1e-5, atol=1e-5),
+    items=("grad_input", "grad_weight", "grad_bias"),
+    forbidden=(*AUTOGRAD, "helpers.nn.linear.linear_backward"),
+    instead="Derive the three gradients entry by entry and compute them with @, .T (or .transpose), .sum and "
+    ".reshape.",
+    hints=[
+        "Write one entry: y[n, k] = sum_j x[n, j] W[k, j] + b[k]. The weight W[k, j] touches y[n, k] in every row "
+        "n, so dL/dW[k, j] = sum_n G[n, k] x[n, j]. Which matrix product is that sum?",
+        "Every gradient has the shape of what it differentiates. From G (N, out), x (N, in) and W (out, in): "
+        "grad_input (N, in) = G @ W and grad_weight (out, in) = G.T @ x.",
+        "b[k] is added in every row, so grad_bias = G.sum(0), or None when bias is None. For inputs with more "
+        "leading dimensions, flatten them into rows first: G.reshape(-1, out), x.reshape(-1, in).",
+    ],
+    wrong={
+        "grad_weight was not summed over the batch: W is shared by every row, so the rows' outer products "
+        "G_n x_n^T add up to G^T x, of W's shape (out, in).": _dw_per_row,
+        "grad_weight is transposed: x^T G has shape (in, out); the gradient has W's shape (out, in): G^T x.": (
+            _dw_transposed
+        ),
+        "grad_input = G W^T multiplies G (N, out) by W^T (in, out), which only fits when in = out: "
+        "dL/dx[n, j] = sum_k G[n, k] W[k, j] is G @ W, of x's shape (N, in).": _dx_with_w_transposed,
+        "grad_bias is the mean of G over the batch: b is added to every row, so each row's gradient counts in "
+        "full: sum, do not average (any averaging belongs to the loss, which is already in G).": _db_mean,
+        "Without a bias there is no bias gradient: return None for grad_bias when bias is None.": _db_always,
+        "Every leading dimension is a batch dimension: flatten them into rows (reshape(-1, features)) before "
+        "the sums for grad_weight and grad_bias, so that they have the shapes of W and b.": _matrices_only,
     },
 )
 
@@ -675,9 +811,10 @@ EXERCISES = [
     SWISH_GRAD,
     SKIP_BACKPROP,
     AUTOGRAD_GRAD,
+    LINEAR_BACKWARD,
     NUMERICAL_GRAD,
     GRADIENT_ERROR,
+    ZERO_INIT,
     SYMMETRIES,
     RBF_XOR,
-    ZERO_INIT,
 ]
