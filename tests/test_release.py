@@ -237,7 +237,8 @@ def test_student_edition_has_no_solutions(path):
 def test_every_exercise_is_an_answer_cell_and_a_check_cell_and_the_chapter_ends_with_progress(path):
     cells = nbformat.read(path, as_version=4).cells
     assert cells[-1].cell_type == "code" and cells[-1].source == PROGRESS_CELL
-    checks = [(i, c) for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade")]
+    checks = [(i, c) for i, c in enumerate(cells)
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     assert checks, "no exercise"
     for index, cell in checks:
         exercise_id = cell.source.split('"')[1]

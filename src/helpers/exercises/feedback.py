@@ -49,8 +49,9 @@ def lines(report: Report, next_hint: str | None = None) -> list[str]:
     assert failure is not None
     item = ex.item_name(failure.item)
     problem = f"{item}: {failure.message}" if item else failure.message
-    if failure.kind in (ResultKind.RAISED, ResultKind.FORBIDDEN, ResultKind.MODIFIED_INPUT, ResultKind.WRONG_TYPE):
-        problem = f"your answer {problem}" if not item else problem
+    kinds_about_the_answer = (ResultKind.RAISED, ResultKind.FORBIDDEN, ResultKind.MODIFIED_INPUT, ResultKind.WRONG_TYPE)
+    if failure.kind in kinds_about_the_answer and not item and not problem.startswith("your answer"):
+        problem = f"your answer {problem}"
     body = [
         f"Passed {report.passed} of {len(report.results)} tests. First failure:",
         f"  input: {failure.case.label}",
