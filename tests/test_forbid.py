@@ -113,6 +113,8 @@ LIBRARY_ANSWERS = {
     "01.mse_of_mean": lambda seed, trials: __import__("helpers").stats.monte_carlo(
         lambda x: x.mean(-1), __import__("helpers").stats.gaussian_draw(0.0, 2.0, 10), 0.0, trials, seed).estimates,
     "01.select_degree": lambda *args: __import__("helpers").models.select_polynomial_degree(*args),
+    "01.kfold_indices": lambda n, k: [(torch.from_numpy(train), torch.from_numpy(val)) for train, val in
+                                      __import__("sklearn.model_selection").model_selection.KFold(k).split(range(n))],
     "02.bernoulli_log_likelihood": lambda theta, x: torch.stack(
         [torch.distributions.Bernoulli(probs=t).log_prob(x).sum() for t in theta]),
     "02.gaussian_mle": lambda x: (x.mean(-1), x.std(-1, correction=0)),

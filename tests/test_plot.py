@@ -44,6 +44,17 @@ def test_panels_have_a_fixed_layout():
     plt.close(fig)
 
 
+def test_value_bars_write_each_value_and_cut_the_tall_ones():
+    fig, ax = plt.subplots()
+    plot.value_bars(ax, {"bias²": 0.1, "variance": 5.0, "noise σ²": 0.09}, top=0.5)
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == pytest.approx([0.1, 0.5, 0.09]) and ax.get_ylim()[1] >= 0.5
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["bias²", "variance", "noise σ²"]
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["0.100", "5.000 (off the scale)", "0.090"] and ax.patches[1].get_hatch() == "//"
+    plt.close(fig)
+
+
 def test_computation_graph_draws_one_box_per_node_and_one_arrow_per_edge():
     from helpers.nn.autograd import Value, graph
 

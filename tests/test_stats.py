@@ -89,3 +89,27 @@ def test_expectation_matches_scipy_rv_discrete():
         assert stats.expectation(f, values, probs).item() == pytest.approx(expected, rel=1e-9)
     with pytest.raises(ValueError, match="one shape"):
         stats.expectation(torch.exp, torch.zeros(3), torch.ones(2) / 2)
+
+
+@pytest.mark.parametrize("n,k", [(10, 2), (10, 3), (11, 4), (23, 5), (7, 7), (101, 10), (5, 2)])
+def test_kfold_indices_match_sklearn_kfold(n, k):
+    from sklearn.model_selection import KFold
+
+    ours = stats.kfold_indices(n, k)
+    theirs = list(KFold(n_splits=k).split(np.zeros(n)))
+    assert len(ours) == len(theirs) == k
+    for (train, val), (sk_train, sk_val) in zip(ours, theirs):
+        assert train.dtype == val.dtype == torch.int64
+        assert train.tolist() == sk_train.tolist() and val.tolist() == sk_val.tolist()
+    assert sorted(torch.cat([val for _, val in ours]).tolist()) == list(range(n))  # each validated once
+
+
+def test_kfold_indices_reject_what_kfold_rejects():
+    from sklearn.model_selection import KFold
+
+    for n, k in [(10, 1), (3, 4)]:
+        with pytest.raises(ValueError):
+            list(KFold(n_splits=k).split(np.zeros(n)))
+        with pytest.raises(ValueError, match="n_splits"):
+            stats.kfold_indices(n, k)
+    assert len(stats.kfold_indices(20)) == KFold().get_n_splits() == 5

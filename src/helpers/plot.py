@@ -120,6 +120,25 @@ def panels(columns: int = 2, figsize: tuple[float, float] = (9.0, 3.4)) -> tuple
     return fig, list(np.atleast_1d(axes))
 
 
+def value_bars(ax: plt.Axes, values: dict[str, float], top: float, colors: Sequence[str] | None = None,
+               fmt: str = "{:.3f}") -> None:
+    """One labelled bar per named value, the value written above it, on a fixed scale from 0 to ``top``.
+
+    A bar taller than ``top`` is cut at ``top``, hatched, and its label says "off the scale", so that the
+    scale stays the same in every frame of an explorer.
+    """
+    names, heights = list(values), [float(v) for v in values.values()]
+    bars = ax.bar(names, [min(h, top) for h in heights], color=list(colors or PALETTE[: len(names)]))
+    for bar, height in zip(bars, heights, strict=True):
+        label = fmt.format(height)
+        if height > top:
+            bar.set_hatch("//")
+            label += " (off the scale)"
+        ax.text(bar.get_x() + bar.get_width() / 2, min(height, top) + 0.02 * top, label, ha="center", va="bottom",
+                fontsize=9)
+    ax.set_ylim(0, 1.15 * top)
+
+
 def computation_graph(root, title: str = "Computation graph", show_grad: bool = True) -> plt.Figure:
     """Draw the graph of a ``helpers.nn.autograd.Value``: one box per node with its value and gradient.
 

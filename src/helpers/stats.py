@@ -9,6 +9,8 @@ is random, so is theta_hat, and we judge it by
     MSE(theta_hat)    = E[(theta_hat - theta)^2] = bias^2 + var
 
 ``monte_carlo`` estimates all four by drawing many samples and applying the estimator to each.
+``kfold_indices`` gives the folds of k-fold cross-validation, which estimates a model's error without a
+separate validation set.
 """
 
 from __future__ import annotations
@@ -135,6 +137,29 @@ def bayes_posterior(prior: torch.Tensor, likelihood: torch.Tensor) -> torch.Tens
     if evidence <= 0:
         raise ValueError("The evidence P(x) is zero: every hypothesis gives the observation probability 0.")
     return joint / evidence
+
+
+def kfold_indices(n_samples: int, n_splits: int = 5) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The (train, validation) index pairs of k-fold cross-validation, k = n_splits, in the data's order.
+
+    The indices 0..n_samples-1 are cut into n_splits contiguous folds; the first n_samples % n_splits folds
+    hold n_samples // n_splits + 1 indices, the others n_samples // n_splits. Pair j validates on fold j and
+    trains on every other index, both in increasing order, so each example is validated exactly once.
+    -> n_splits pairs (train: (n_samples - |fold j|,), val: (|fold j|,)) of int64 tensors: the indices that
+    sklearn.model_selection.KFold(n_splits).split(range(n_samples)) yields (no shuffling).
+    """
+    if int(n_splits) != n_splits or n_splits < 2:
+        raise ValueError(f"k-fold cross-validation needs n_splits >= 2 (an integer), got {n_splits!r}.")
+    if n_splits > n_samples:
+        raise ValueError(f"Cannot have n_splits={n_splits} greater than the number of samples n_samples={n_samples}.")
+    size, extra = divmod(n_samples, n_splits)
+    indices = torch.arange(n_samples)
+    pairs, start = [], 0
+    for j in range(n_splits):
+        stop = start + size + (1 if j < extra else 0)
+        pairs.append((torch.cat([indices[:start], indices[stop:]]), indices[start:stop]))
+        start = stop
+    return pairs
 
 
 # ---------------------------------------------------------------- maximum likelihood (Chapter 2)

@@ -463,6 +463,167 @@ SELECT_DEGREE = Exercise(
 )
 
 
+# ---------------------------------------------------------------- k-fold cross-validation: the folds
+def _fold_sizes(n: int, k: int) -> list[int]:
+    return [n // k + (1 if j < n % k else 0) for j in range(k)]
+
+
+def _folds_from_sizes(n: int, sizes: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Contiguous folds of the given sizes, as a student builds them (the known-wrong answers use it)."""
+    pairs, start = [], 0
+    for size in sizes:
+        stop = min(start + size, n)
+        pairs.append((torch.cat([torch.arange(0, start), torch.arange(stop, n)]), torch.arange(start, stop)))
+        start = stop
+    return pairs
+
+
+def _remainder_last(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return _folds_from_sizes(n, [n // k] * (k - 1) + [n - (k - 1) * (n // k)])
+
+
+def _ceil_sizes(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    size = -(-n // k)  # every fold ceil(n / k), the last one what is left
+    return _folds_from_sizes(n, [size] * k)
+
+
+def _floor_sizes(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return _folds_from_sizes(n, [n // k] * k)
+
+
+def _overlapping(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    pairs, start = [], 0
+    for size in _fold_sizes(n, k):
+        stop = min(start + size + 1, n)  # one past the fold's end
+        pairs.append((torch.cat([torch.arange(0, start), torch.arange(stop, n)]), torch.arange(start, stop)))
+        start += size
+    return pairs
+
+
+def _train_keeps_val(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(torch.arange(n), val) for _, val in _folds_from_sizes(n, _fold_sizes(n, k))]
+
+
+def _swapped(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return [(val, train) for train, val in _folds_from_sizes(n, _fold_sizes(n, k))]
+
+
+def _strided(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    every = torch.arange(n)
+    return [(every[every % k != j], every[every % k == j]) for j in range(k)]
+
+
+def _train_after_then_before(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    pairs = []
+    for train, val in _folds_from_sizes(n, _fold_sizes(n, k)):
+        before, after = train[train < val[0]], train[train > val[-1]]
+        pairs.append((torch.cat([after, before]), val))
+    return pairs
+
+
+def _as_lists(n: int, k: int) -> list[tuple[list[int], list[int]]]:
+    return [(train.tolist(), val.tolist()) for train, val in _folds_from_sizes(n, _fold_sizes(n, k))]
+
+
+def _same_folds(expected: list, got: object) -> Mismatch | None:
+    """``got`` holds the same (train, val) index pairs as ``expected``: int64 tensors, equal element by element."""
+    k = len(expected)
+    n = sum(len(val) for _, val in expected)
+    if not isinstance(got, (list, tuple)):
+        return Mismatch(f"returned {describe(got)}; return a list of {k} (train, val) pairs, one per fold "
+                        "(a generator must be wrapped in list(...))", kind=ResultKind.WRONG_TYPE)
+    if len(got) != k:
+        return Mismatch(f"expected {k} (train, val) pairs, one per fold; got {len(got)}")
+    for j, pair in enumerate(got):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            return Mismatch(f"pair {j} should be a tuple (train_indices, val_indices); got {describe(pair)}")
+        for name, indices in zip(("training", "validation"), pair):
+            if isinstance(indices, (list, tuple)):
+                return Mismatch(f"the {name} indices of fold {j} are a Python {type(indices).__name__}; return "
+                                "int64 tensors (torch.arange(start, stop) gives one)")
+            if not isinstance(indices, torch.Tensor):
+                return Mismatch(f"returned {describe(indices)} as the {name} indices of fold {j}; return an int64 "
+                                "torch.Tensor", kind=ResultKind.WRONG_TYPE)
+            if indices.dtype != torch.int64 or indices.ndim != 1:
+                return Mismatch(f"returned {name} indices of dtype {str(indices.dtype).replace('torch.', '')} and "
+                                f"shape {tuple(indices.shape)} for fold {j}; indices are a 1-D int64 tensor (the "
+                                "dtype torch.arange gives)", kind=ResultKind.WRONG_TYPE)
+    sizes, got_sizes = [len(val) for _, val in expected], [pair[1].numel() for pair in got]
+    if got_sizes != sizes:
+        return Mismatch(f"your validation folds hold {got_sizes} examples; with n = {n} and k = {k} they hold "
+                        f"{sizes} (the first n % k folds get one extra)")
+    for j, ((train, val), (got_train, got_val)) in enumerate(zip(expected, got)):
+        if not torch.equal(got_val.cpu(), val):
+            return Mismatch(f"fold {j} validates on {describe(got_val)}; it should validate on {describe(val)}")
+        if not torch.equal(got_train.cpu(), train):
+            return Mismatch(f"fold {j} trains on {describe(got_train)}; it should train on {describe(train)}, every "
+                            "index outside the fold, in increasing order")
+    return None
+
+
+KFOLD = Exercise(
+    id="01.kfold_indices",
+    title="k-fold cross-validation: the folds",
+    kind="implement",
+    points=3,
+    prompt=(
+        "kfold_indices(n, k) returns the k pairs (train_idx, val_idx) of k-fold cross-validation on n examples, "
+        "as sklearn.model_selection.KFold(n_splits=k) (without shuffling) gives them: fold j is a contiguous "
+        "block, the first n % k folds hold n // k + 1 examples and the others n // k, pair j validates on fold j "
+        "and trains on every other index; both are int64 tensors in increasing order."
+    ),
+    reference=stats.kfold_indices,
+    cases=lambda: [
+        Case("n = 10 examples, k = 5 folds", (10, 5), "Each example must be validated exactly once."),
+        Case("n = 11 examples, k = 4 folds", (11, 4),
+             "When k does not divide n, KFold gives the first n % k folds one extra example each."),
+        Case("n = 23 examples, k = 5 folds", (23, 5)),
+        Case("n = 7 examples, k = 7 folds (leave-one-out)", (7, 7)),
+        Case("n = 2 examples, k = 2 folds", (2, 2)),
+        Case("n = 101 examples, k = 10 folds", (101, 10), hidden=True),
+        Case("n = 13 examples, k = 6 folds", (13, 6), hidden=True),
+        Case("n = 40 examples, k = 3 folds", (40, 3), hidden=True),
+    ],
+    compare=_same_folds,
+    forbidden=(
+        "sklearn.model_selection.KFold", "sklearn.model_selection.StratifiedKFold",
+        "sklearn.model_selection.GroupKFold", "sklearn.model_selection.RepeatedKFold",
+        "sklearn.model_selection.LeaveOneOut",
+        "sklearn.model_selection.cross_val_score", "sklearn.model_selection.cross_validate",
+        "sklearn.model_selection.cross_val_predict", "sklearn.model_selection.train_test_split",
+        "numpy.array_split", "torch.tensor_split", "torch.Tensor.tensor_split", "helpers.stats.kfold_indices",
+    ),
+    instead="Compute the fold sizes with // and %, and build the indices with torch.arange and torch.cat.",
+    hints=[
+        "Fold sizes first: size, extra = divmod(n, k); fold j holds size + 1 examples if j < extra, else size.",
+        "Keep a running start: fold j is torch.arange(start, stop) with stop = start + its size; the training "
+        "indices are torch.cat([torch.arange(0, start), torch.arange(stop, n)]). Then start = stop.",
+        "Return a list of k tuples (train, val). Check yourself: the validation folds together hold 0..n-1, "
+        "each once.",
+    ],
+    wrong={
+        "The remainder went into the last fold: KFold gives one extra example to each of the first n % k folds, "
+        "so fold sizes differ by at most one.": _remainder_last,
+        "Every fold got ceil(n / k) examples, leaving the last fold short: the first n % k folds get n // k + 1 "
+        "examples, the others n // k.": _ceil_sizes,
+        "Every fold got n // k examples, so the last n % k examples are never validated: give one extra example "
+        "to each of the first n % k folds.": _floor_sizes,
+        "Consecutive folds overlap (a slice that ends one index too far): each example belongs to exactly one "
+        "validation fold.": _overlapping,
+        "The training indices include the validation fold: the model would be validated on data it was trained "
+        "on.": _train_keeps_val,
+        "The pairs are (validation, training): return (train_indices, val_indices), in KFold's order.": _swapped,
+        "Fold j takes every k-th example (j, j + k, ...): KFold's folds are contiguous blocks in the data's order.": (
+            _strided
+        ),
+        "The training indices are out of order: list the indices before the fold, then those after it.": (
+            _train_after_then_before
+        ),
+        "The indices are Python lists: return int64 tensors (torch.arange(start, stop) gives one).": _as_lists,
+    },
+)
+
+
 # ---------------------------------------------------------------- diagnose a fit
 DIAGNOSE_OPTIONS = {
     "a": "Underfitting: increase the capacity (e.g. a higher polynomial degree).",
@@ -505,5 +666,6 @@ EXERCISES = [
     MSE_OF_MEAN,
     BIAS_FACTOR,
     SELECT_DEGREE,
+    KFOLD,
     DIAGNOSE,
 ]
