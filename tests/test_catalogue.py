@@ -85,6 +85,8 @@ def test_each_chapter_checks_each_of_its_exercises_once(path):
         nb = nbformat.read(edition, as_version=4)
         calls = Counter(m for c in nb.cells if c.cell_type == "code" for m in CHECK_CALL.findall(c.source))
         assert set(calls) == expected, f"{edition.name}: checks {sorted(calls)} != catalogue {sorted(expected)}"
+        in_catalogue = [e.id for e in EXERCISES if chapter_of(e.id) == chapter]
+        assert list(calls) == in_catalogue, "list the chapter's exercises in the order it asks them (progress)"
         assert all(n == 1 for n in calls.values()), f"{edition.name} checks an exercise twice: {calls}"
 
 

@@ -657,15 +657,15 @@ DIAGNOSE = Exercise(
 )
 
 
-EXERCISES = [
+EXERCISES = [  # in the order the chapter asks them (progress() lists them so)
     POSTERIOR,
     EXPECTATION,
+    DIAGNOSE,
+    SELECT_DEGREE,
+    KFOLD,
+    BIAS_FACTOR,
     VARIANCE,
     STANDARD_ERROR,
     BIAS_VARIANCE,
     MSE_OF_MEAN,
-    BIAS_FACTOR,
-    SELECT_DEGREE,
-    KFOLD,
-    DIAGNOSE,
 ]
