@@ -1,6 +1,7 @@
 """The website: it builds with warnings as errors, every page loads nothing from outside the site, and in a
-real browser (headless Chromium) math is typeset, an explorer's slider changes its figure and the launch
-links point at the right notebooks."""
+real browser (headless Chromium, 1280 x 800) no page raises a JavaScript error or logs a console error or
+warning, code cells show 120-character lines without horizontal scrolling, math is typeset, an explorer's
+slider changes its figure and the launch links point at the right notebooks."""
 
 from __future__ import annotations
 
@@ -20,8 +21,14 @@ pytestmark = pytest.mark.site
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
+STATIC = ROOT / "book" / "_static"  # the book's own CSS, JavaScript and favicon
 REPO = "dl-book/interactive-deep-learning"
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+EDITIONS = ("chapters", "solutions")  # the student edition and the worked solutions
+CHAPTER_PAGES = [f"{edition}/{stem}" for stem in CHAPTERS for edition in EDITIONS]
+FRONT_PAGES = ["index", "book/intro", "book/how_to_use", "book/notation", "book/glossary", "book/references",
+               "search", "genindex"]
+VIEWPORT = {"width": 1280, "height": 800}  # a common laptop screen: code must fit on it
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -41,12 +48,17 @@ def site() -> Path:
     env = {k: v for k, v in os.environ.items() if k != "HELPERS_STRICT"}
     env["HELPERS_PROGRESS"] = "0"
     jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jb), "build", str(ROOT), "--warningiserror", "--keep-going"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500,
-    )
+    command = [str(jb), "build", str(ROOT), "--warningiserror", "--keep-going"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
     log = result.stdout + result.stderr
     assert result.returncode == 0, "the site build failed (warnings are errors):\n" + log[-6000:]
+    # Sphinx copies html_static_path only when it writes a page: after an edit to book/_static alone, a cached
+    # build says "no targets are out of date" and keeps the old copies. Then rebuild every page.
+    copies = {f: HTML / "_static" / f.name for f in STATIC.iterdir()}
+    stale = [f for f, copy in copies.items() if not copy.exists() or copy.read_bytes() != f.read_bytes()]
+    if stale:
+        result = subprocess.run([*command, "--all"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+        assert result.returncode == 0, "the site build failed:\n" + (result.stdout + result.stderr)[-6000:]
     return HTML
 
 
@@ -134,16 +146,103 @@ def browser():
         instance.close()
 
 
+def console_problem(message) -> str | None:
+    """A console message that is an error: console.error and console.warn (the themes report misconfiguration
+    with them, e.g. "Got invalid theme mode"), failed assertions, and Chromium's own resource errors."""
+    if message.type in ("error", "warning", "assert"):
+        where = message.location.get("url", "")
+        return f"console.{message.type}: {message.text[:300]}" + (f" ({where})" if where else "")
+    return None
+
+
 @pytest.fixture
 def tab(browser, server):
-    context = browser.new_context()
+    """A fresh browser tab at 1280 x 800 that records every request and every page error, console error or
+    warning and failed response; a test that ends with any of them fails, whatever it checked."""
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
-    page.requests = []
+    page.requests, page.problems = [], []
     page.on("request", lambda request: page.requests.append(request.url))
+    page.on("pageerror", lambda error: page.problems.append(f"uncaught {error.name}: {error.message[:300]}"))
+    page.on("console", lambda message: (problem := console_problem(message)) and page.problems.append(problem))
+    page.on("response", lambda response: response.status >= 400
+            and page.problems.append(f"HTTP {response.status} for {response.url}"))
     yield page
     outside = [u for u in page.requests if not u.startswith((server, "data:", "blob:", "about:"))]
+    problems = page.problems
     context.close()
     assert not outside, f"requests left 127.0.0.1: {outside[:10]}"
+    assert not problems, "JavaScript errors in the browser:\n" + "\n".join(problems[:20])
+
+
+def visit(tab, server: str, name: str) -> None:
+    """Open a page and wait until it is done: loaded, its network quiet and, on a chapter, its math typeset."""
+    tab.goto(f"{server}/{name}.html")
+    tab.wait_for_load_state("networkidle")
+    if name.startswith(EDITIONS):
+        tab.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+        tab.evaluate("() => window.MathJax.startup.promise")  # resolves when the first typesetting is done
+    tab.wait_for_timeout(300)  # late timers of the themes' scripts
+
+
+@pytest.mark.parametrize("name", FRONT_PAGES + CHAPTER_PAGES)
+def test_no_javascript_errors(tab, server, name):
+    """Every page loads without an uncaught exception, a console error or warning or a failed request (the
+    `tab` fixture fails the test on any of them and lists them)."""
+    visit(tab, server, name)
+    assert tab.title(), name
+    problems, tab.problems[:] = list(tab.problems), []  # reported here, not again by the fixture
+    assert not problems, f"{name}: JavaScript errors in the browser:\n" + "\n".join(problems[:20])
+
+
+# The longest line a code cell may hold (pyproject.toml: ruff's line-length).
+LINE_LENGTH = 120
+
+
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_code_cells_fit_without_scrolling(tab, server, name):
+    """At 1280 x 800 no code block (a cell's source or output) needs horizontal scrolling, and the widest
+    code column holds a full 120-character line."""
+    visit(tab, server, name)
+    report = tab.evaluate("""() => {
+        document.querySelectorAll('details').forEach(d => { d.open = true; });  // hidden cells count too
+        const blocks = [...document.querySelectorAll('div.highlight pre')];
+        const probe = document.createElement('span');
+        probe.textContent = 'x'.repeat(100);
+        blocks[0].appendChild(probe);
+        const charWidth = probe.getBoundingClientRect().width / 100;
+        probe.remove();
+        const style = getComputedStyle(blocks[0]);
+        const inner = Math.max(...blocks.map(b => b.clientWidth))
+            - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+        const scrolling = blocks.filter(b => b.scrollWidth > b.clientWidth + 1).map(b =>
+            `${b.scrollWidth - b.clientWidth}px too wide: ${b.textContent.split('\\n').reduce(
+                (a, c) => c.length > a.length ? c : a, '').slice(0, 140)}`);
+        return {count: blocks.length, columns: inner / charWidth, scrolling};
+    }""")
+    assert report["count"] > 10, f"{name}: code blocks not found"
+    assert not report["scrolling"], f"{name}: code scrolls sideways at 1280 px:\n" + "\n".join(report["scrolling"])
+    assert report["columns"] >= LINE_LENGTH, f"{name}: code shows {report['columns']:.1f} characters per line"
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_page_contents_are_one_click_away(tab, server, width):
+    """Below 1680 px the "on this page" list leaves the code column its width and opens as a drawer from the
+    article header's button (book/_static/book.js makes that button work); from 1680 px it is docked."""
+    tab.set_viewport_size({"width": width, "height": 800})
+    visit(tab, server, f"chapters/{CHAPTERS[0]}")
+    sections = "nav.page-toc a.nav-link"
+    if width < 1680:
+        assert not tab.locator("#pst-secondary-sidebar").is_visible()
+        tab.locator(".bd-header-article button.secondary-toggle").click()
+        drawer = tab.locator("#pst-secondary-sidebar-modal")
+        tab.wait_for_function("() => document.getElementById('pst-secondary-sidebar-modal').open", timeout=5_000)
+        assert drawer.locator(sections).first.is_visible()
+        assert drawer.locator(sections).count() >= 5
+        tab.keyboard.press("Escape")
+        tab.wait_for_function("() => !document.getElementById('pst-secondary-sidebar-modal').open", timeout=5_000)
+    else:
+        assert tab.locator("#pst-secondary-sidebar").locator(sections).first.is_visible()
 
 
 def test_landing_page_renders(tab, server):
