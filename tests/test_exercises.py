@@ -233,3 +233,12 @@ def test_progress_table_shows_the_last_verdicts(capsys):
     progress(2)
     assert "Chapter 02: 0 of 10 exercises correct" in capsys.readouterr().out  # nothing of chapter 2 checked
     forget()
+
+
+def test_the_catalogue_listing_names_every_exercise_and_its_kind(capsys):
+    from helpers.exercises.__main__ import main
+
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(exercises.catalogue())
+    assert "implement a function" in lines[1] and "compute a number" in lines[0]

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         from helpers.exercises import catalogue
 
         for exercise in catalogue().values():
-            print(f"{exercise.id:32} {exercise.points} pt  {exercise.kind:9} {exercise.title}")
+            print(f"{exercise.id:32} {exercise.points} pt  {exercise.kind.description:28} {exercise.title}")
         return 0
 
     if args.command == "grade":
