@@ -28,8 +28,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -qq -r requirements.txt -e .
 	@touch $(STAMP)
 
+# Sphinx copies _static only when a page is rebuilt: after an edit to book/_static alone, rebuild all pages.
+STATIC_CHANGED = $(shell find book/_static _config.yml -newer _build/html/index.html 2>/dev/null | head -1)
+
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --warningiserror --keep-going
+	$(BIN)/jupyter-book build . --warningiserror --keep-going $(if $(STATIC_CHANGED),--all)
 	@echo "Built. Open _build/html/index.html, or run 'make serve' and visit http://127.0.0.1:$(PORT)"
 
 serve: $(STAMP)
