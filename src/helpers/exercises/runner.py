@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from helpers.exercises import forbid
+from helpers.exercises.forbid import Guard, guard_for, message
 from helpers.exercises.compare import as_mismatch, describe
 from helpers.exercises.spec import Call, CallKind, Case, CaseResult, Exercise, Outcome, Report, ResultKind
 
@@ -37,7 +37,7 @@ def _modified(before: tuple, after: tuple) -> bool:
     return False
 
 
-def call_answer(answer: Any, case: Case, guard: forbid.Guard) -> Call:
+def call_answer(answer: Any, case: Case, guard: Guard) -> Call:
     """Call ``answer(*case.args)`` (or take ``answer`` itself when it is a value), watched by ``guard``.
 
     Never raises for the answer's own errors: they become a RAISED call.
@@ -59,7 +59,7 @@ def call_answer(answer: Any, case: Case, guard: forbid.Guard) -> Call:
 
 def call_all(answer: Any, cases: list[Case], forbidden: tuple[str, ...] = ()) -> list[Call]:
     """``call_answer`` on each case in turn, stopping at the stub's NotImplementedError."""
-    guard = forbid.guard_for(tuple(forbidden))
+    guard = guard_for(tuple(forbidden))
     calls: list[Call] = []
     for case in cases:
         calls.append(call_answer(answer, case, guard))
@@ -121,7 +121,7 @@ def _result(exercise: Exercise, case: Case, call: Call) -> CaseResult:
     if call.kind is CallKind.RAISED:
         return CaseResult(case, ResultKind.RAISED, f"raised {call.error}")
     if call.kind is CallKind.FORBIDDEN:
-        return CaseResult(case, ResultKind.FORBIDDEN, forbid.message(call.error, exercise.instead))
+        return CaseResult(case, ResultKind.FORBIDDEN, message(call.error, exercise.instead))
     expected = exercise.reference(*fresh(case.args))
     try:
         mismatch = as_mismatch(exercise.compare(expected, call.value))
