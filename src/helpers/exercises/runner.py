@@ -14,8 +14,9 @@ from typing import Any
 
 import torch
 
-from helpers.exercises.forbid import Guard, guard_for, message
 from helpers.exercises.compare import as_mismatch, describe
+from helpers.exercises.forbid import Guard, guard_for
+from helpers.exercises.forbid import message as forbidden_message
 from helpers.exercises.spec import Call, CallKind, Case, CaseResult, Exercise, Outcome, Report, ResultKind
 
 
@@ -121,7 +122,7 @@ def _result(exercise: Exercise, case: Case, call: Call) -> CaseResult:
     if call.kind is CallKind.RAISED:
         return CaseResult(case, ResultKind.RAISED, f"raised {call.error}")
     if call.kind is CallKind.FORBIDDEN:
-        return CaseResult(case, ResultKind.FORBIDDEN, message(call.error, exercise.instead))
+        return CaseResult(case, ResultKind.FORBIDDEN, forbidden_message(call.error, exercise.instead))
     expected = exercise.reference(*fresh(case.args))
     try:
         mismatch = as_mismatch(exercise.compare(expected, call.value))
