@@ -156,6 +156,9 @@ def test_compare_helpers():
     assert choice(options)("a", " A ") is None
     assert "not one of the options" in says(choice(options)("a", "z"))
     assert "as a string" in says(choice(options)("a", 1))
+    inf, nan = float("inf"), float("nan")
+    pointed = says(close()(torch.tensor([-inf, 1.0, 2.0]), torch.tensor([-inf, 1.0, nan])))
+    assert pointed.startswith("values differ: at flat index 2"), "point at the nan, not at the agreeing -inf"
     assert describe(torch.arange(10.0)).startswith("tensor [0, 1, 2, 3, ...]")
     assert len(describe("x" * 500)) <= 90
 

@@ -98,7 +98,9 @@ def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> C
                 return Mismatch(f"expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}")
             e, g = expected.detach().cpu().double(), got.detach().cpu().double()
             if not torch.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
-                worst = int(((g - e).abs().nan_to_num(nan=math.inf)).flatten().argmax())
+                agree = (g == e) | (g.isnan() & e.isnan())  # equal infinities and nan where nan is expected
+                gap = (g - e).abs().nan_to_num(nan=math.inf).masked_fill(agree, 0.0)
+                worst = int(gap.flatten().argmax())
                 return Mismatch(f"values differ: at flat index {worst} expected {e.flatten()[worst].item():.6g}, "
                                 f"got {g.flatten()[worst].item():.6g}")
             return None
