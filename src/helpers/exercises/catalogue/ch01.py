@@ -10,6 +10,24 @@ from helpers.exercises.compare import choice, close, describe, equal
 from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
 from helpers.models import PolynomialRegression, mse, select_polynomial_degree
 
+
+def _without_answer(compare, what: str):
+    """``compare``, but a wrong value is described without the expected one: for an exercise whose answer is a
+    single number (or a formula probed at a few values), printing the expected value would hand it over."""
+
+    def compare_hidden(expected, got):
+        problem = compare(expected, got)
+        if problem is None or problem.kind is not ResultKind.WRONG_VALUE:
+            return problem
+        value = float(got)
+        verdict = "it is too high" if value > float(expected) else "it is too low"
+        if value != value:
+            verdict = "it is not a number"
+        return Mismatch(f"{describe(got)} is not {what}: {verdict}", problem.item, problem.kind)
+
+    return compare_hidden
+
+
 # ---------------------------------------------------------------- Bayes' rule: a number
 PREVALENCE, SENSITIVITY, FALSE_POSITIVE_RATE = 0.01, 0.95, 0.05
 
@@ -31,7 +49,7 @@ POSTERIOR = Exercise(
     ),
     reference=_posterior_disease,
     cases=lambda: [Case("the numbers in the exercise", (), "A posterior is what you act on after seeing data.")],
-    compare=close(rtol=1e-4, atol=1e-6),
+    compare=_without_answer(close(rtol=1e-4, atol=1e-6), "P(disease | positive)"),
     forbidden=("helpers.stats.bayes_posterior",),
     instead="Multiply the likelihoods by the priors and divide by their sum.",
     hints=[
@@ -48,6 +66,13 @@ POSTERIOR = Exercise(
         ),
         "The evidence must include the healthy people who test positive, weighted by P(healthy).": (
             lambda: SENSITIVITY * PREVALENCE / (SENSITIVITY * PREVALENCE + FALSE_POSITIVE_RATE)
+        ),
+        "This is P(healthy | positive), the other entry of the posterior: put the sick part in the numerator.": (
+            lambda: FALSE_POSITIVE_RATE * (1 - PREVALENCE)
+            / (SENSITIVITY * PREVALENCE + FALSE_POSITIVE_RATE * (1 - PREVALENCE))
+        ),
+        "This is a percentage: return the probability as a number between 0 and 1.": (
+            lambda: 100 * SENSITIVITY * PREVALENCE / (SENSITIVITY * PREVALENCE + FALSE_POSITIVE_RATE * (1 - PREVALENCE))
         ),
     },
 )
@@ -84,7 +109,7 @@ EXPECTATION = Exercise(
     reference=stats.expectation,
     cases=_expectation_cases,
     compare=close(rtol=1e-9, atol=1e-12),
-    forbidden=("helpers.stats.expectation", "scipy.stats.rv_discrete"),
+    forbidden=("helpers.stats.expectation", "scipy.stats.rv_discrete", "numpy.average"),
     instead="Apply f to the values, weight by the probabilities and sum.",
     hints=[
         "Apply f to every value first, then weight each result by its probability.",
@@ -96,6 +121,11 @@ EXPECTATION = Exercise(
         ),
         "This computes f(E[X]); for a non-linear f that is not E[f(X)].": lambda f, v, p: f((v * p).sum()),
         "This computes E[X] and never applies f.": lambda f, v, p: (v * p).sum(),
+        "This weights by the probabilities and then also averages (divides by K): the probabilities already do the "
+        "averaging, so just sum.": lambda f, v, p: (f(v) * p).mean(),
+        "This applies f to value times probability: apply f to the values first, then weight by the probabilities.": (
+            lambda f, v, p: f(v * p).sum()
+        ),
     },
 )
 
@@ -165,6 +195,11 @@ VARIANCE = Exercise(
             ((x**2).sum(-1) - x.sum(-1) ** 2 / x.shape[-1]) / (x.shape[-1] - 1)
         ),
         "This is the standard deviation, not the variance.": lambda x: _var(x).sqrt(),
+        "This subtracts the mean of the whole tensor: each sample (row) needs its own mean, "
+        "x.mean(dim=-1, keepdim=True).": lambda x: ((x - x.mean()) ** 2).sum(-1) / (x.shape[-1] - 1),
+        "len(x) counts the rows of a batch, not the values in a sample: m is x.shape[-1].": lambda x: (
+            ((x - x.mean(-1, keepdim=True)) ** 2).sum(-1) / (len(x) - 1)
+        ),
     },
 )
 
@@ -297,7 +332,10 @@ def _sample_means(seed: int, trials: int) -> torch.Tensor:
 def _same_simulation(expected: torch.Tensor, got: object) -> Mismatch | None:
     """``got`` looks like ``expected`` as a simulation: same count, and a mean and a spread that agree within
     six standard errors of the difference (a false alarm about once in 10^8 checks)."""
-    problem = close(check_dtype=True)(expected[:1], got[:1] if isinstance(got, torch.Tensor) else got)
+    if not isinstance(got, torch.Tensor):
+        return Mismatch(f"returned {describe(got)}; return a float64 torch.Tensor of shape {tuple(expected.shape)}, "
+                        "one estimate per trial", kind=ResultKind.WRONG_TYPE)
+    problem = close(check_dtype=True)(expected[:1], got[:1])
     if problem is not None and problem.kind is ResultKind.WRONG_TYPE:
         return problem
     if got.shape != expected.shape:
@@ -384,7 +422,7 @@ BIAS_FACTOR = Exercise(
         Case("m = 1000", (1000,), "The bias vanishes as m grows: the estimator is asymptotically unbiased."),
         Case("m = 7", (7,), hidden=True),
     ],
-    compare=close(rtol=1e-9, atol=1e-12),
+    compare=_without_answer(close(rtol=1e-9, atol=1e-12), "c(m) = E[biased variance] / sigma^2"),
     hints=[
         "E[sum (x_i - mean)^2] = sum E[x_i^2] - m E[mean^2]. Use E[x^2] = sigma^2 + mu^2 and "
         "E[mean^2] = sigma^2/m + mu^2.",
@@ -396,6 +434,13 @@ BIAS_FACTOR = Exercise(
         "The expected sum of squared deviations is (m - 1) sigma^2, and the estimator divides it by m once.": (
             lambda m: (m - 1) / m**2
         ),
+        "This is the relative bias c(m) - 1: return the factor c(m) = E[biased variance] / sigma^2 itself.": (
+            lambda m: -1 / m
+        ),
+        "This is the size of the relative bias, 1/m; c(m) is what is left of sigma^2 on average, 1 minus it.": (
+            lambda m: 1 / m
+        ),
+        "Integer division: (m - 1) // m is 0 for every m; divide with / to get a float.": lambda m: (m - 1) // m,
     },
 )
 
@@ -429,6 +474,15 @@ def _lowest_training_error(x_train, y_train, x_val, y_val, degrees) -> int:
     return list(degrees)[_best_position(x_train, y_train, x_train, y_train, degrees)]
 
 
+def _highest_validation_error(x_train, y_train, x_val, y_val, degrees) -> int:
+    best_degree, best_error = None, float("-inf")
+    for degree in degrees:
+        error = mse(PolynomialRegression(degree).fit(x_train, y_train).predict(x_val), y_val).item()
+        if error > best_error:  # the comparison the wrong way round
+            best_degree, best_error = degree, error
+    return best_degree
+
+
 def _position_not_degree(x_train, y_train, x_val, y_val, degrees) -> int:
     return _best_position(x_train, y_train, x_val, y_val, degrees)
 
@@ -459,6 +513,8 @@ SELECT_DEGREE = Exercise(
         ),
         "This returns the position of the best degree in the list, not the degree.": _position_not_degree,
         "This always picks the most flexible model.": lambda xt, yt, xv, yv, degrees: max(degrees),
+        "This keeps the degree with the highest validation error (max where min belongs, or a comparison the "
+        "wrong way round).": _highest_validation_error,
     },
 )
 
