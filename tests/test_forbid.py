@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 import scipy.special
+import scipy.stats
 import torch
 import torch.nn.functional as F
 
@@ -91,6 +92,19 @@ def test_the_session_is_left_as_it_was():
     assert torch._C._len_torch_function_stack() == 0  # no mode left behind
     x = torch.randn(3, 4)
     assert torch.allclose(torch.logsumexp(x, -1), honest_logsumexp(x))  # the forbidden function works again
+
+
+def test_functions_behind_one_shared_decorator_are_told_apart():
+    """scipy wraps sem, tvar and ttest_1samp in the same decorator: forbidding two of them names the one
+    called, and leaves the third alone."""
+    x = np.arange(5.0)
+    guard = Guard(["scipy.stats.tvar", "scipy.stats.sem"])
+    with guard:
+        scipy.stats.sem(x)
+    assert guard.violation == "scipy.stats.sem"
+    with guard:
+        scipy.stats.ttest_1samp(x, 0.0)
+    assert guard.violation is None
 
 
 def test_a_guard_records_without_raising():

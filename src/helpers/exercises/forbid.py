@@ -65,9 +65,18 @@ def resolve(name: str) -> Any | None:
 
 
 def _functions_of(obj: Any) -> Iterable[Any]:
-    """The callables that running ``obj`` is sure to enter: itself, what it wraps, a class's own methods."""
+    """The callables that running ``obj`` is sure to enter: itself, what it wraps, a class's own methods.
+
+    A decorator's wrapper (a Python function with ``__wrapped__``) is the same code for every function it
+    decorates (SciPy wraps scipy.stats.sem, tvar, ttest_1samp, ... in one ``axis_nan_policy_wrapper``):
+    it is matched by the function inside, never by its own code, so forbidding one of them forbids only it.
+    """
+    inner = getattr(obj, "__wrapped__", None)
+    if inner is not None and isinstance(getattr(obj, "__code__", None), CodeType):
+        yield from _functions_of(inner)
+        return
     yield obj
-    for attribute in ("__wrapped__", "_implementation", "__func__"):  # decorators, NumPy dispatchers, methods
+    for attribute in ("__wrapped__", "_implementation", "__func__"):  # NumPy dispatchers (C), methods
         inner = getattr(obj, attribute, None)
         if inner is not None and inner is not obj:
             yield inner
