@@ -116,6 +116,10 @@ SOFTPLUS = Exercise(
             lambda x: x.clamp(min=0) + torch.log(1 + torch.exp(-x.abs()))
         ),
         "max(0, x) is only the large-|x| limit: add the smooth part log1p(e^{-|x|}).": lambda x: x.clamp(min=0),
+        "softplus(x) = -log sigma(-x) is right on paper, but sigma(-x) underflows to 0 for large x (log 0 = -inf) "
+        "and rounds to 1 for very negative x (log 1 = 0): use max(0, x) + log1p(e^{-|x|}).": (
+            lambda x: -torch.log(torch.sigmoid(-x))
+        ),
     },
 )
 
@@ -207,6 +211,11 @@ def _skip_hand_derived(x, t, w1, w2, w3):
     return delta * w2 * h * (1 - h) * x, delta * h, delta * x, delta * (w2 * h * (1 - h) * w1 + w3)
 
 
+def _skip_weight_for_input(x, t, w1, w2, w3):
+    h, _, delta = _skip_parts(x, t, w1, w2, w3)
+    return delta * w2 * h * (1 - h) * w1, delta * w2, delta * w3, delta * (w2 * h * (1 - h) * w1 + w3)
+
+
 def _skip_wrong_sign(x, t, w1, w2, w3):
     return tuple(-g for g in _skip_hand_derived(x, t, w1, w2, w3))
 
@@ -233,6 +242,8 @@ SKIP_BACKPROP = Exercise(
     cases=lambda: [
         Case("x = 1, t = 0, w = (0.5, -1, 2)", (1.0, 0.0, 0.5, -1.0, 2.0),
              {0: "w1 acts through the hidden unit: its gradient passes back through w2 and sigma'(w1 x).",
+              1: "w2 multiplies h in a = w2 h + w3 x, so da/dw2 = h.",
+              2: "w3 multiplies x in a = w2 h + w3 x, so da/dw3 = x.",
               3: "x reaches y along two paths, through h and directly: dE/dx sums both."}),
         Case("x = -0.5, t = 1, w = (2, 1.5, -0.7)", (-0.5, 1.0, 2.0, 1.5, -0.7)),
         Case("x = 2, t = 0.3, w = (-1, 0.8, 0.1)", (2.0, 0.3, -1.0, 0.8, 0.1)),
@@ -254,6 +265,8 @@ SKIP_BACKPROP = Exercise(
             _skip_missing_w2
         ),
         "Every sign is flipped: dE/dy = y - t for E = (y - t)^2 / 2.": _skip_wrong_sign,
+        "A weight's gradient carries what the weight multiplies, not the weight itself: d(w3 x)/dw3 = x, "
+        "d(w2 h)/dw2 = h, d(w1 x)/dw1 = x.": _skip_weight_for_input,
         "The hidden unit's sigmoid was skipped on the way back: h = sigma(w1 x) contributes the factor "
         "h (1 - h) to every path through it.": _skip_no_hidden_derivative,
     },
@@ -414,7 +427,9 @@ def _linear_backward_cases() -> list[Case]:
         Case("float32, a batch of 8 rows, 6 -> 3 features", layer(8, 6, 3, torch.float32),
              "Compute in the dtype of the inputs."),
         Case("a batch of 32 rows, 10 -> 7 features", layer(32, 10, 7), hidden=True),
-        Case("an extra leading batch dimension: input (2, 3, 4), 4 -> 2", layer(3, 4, 2, batch=(2,)), hidden=True,
+        Case("two leading batch dimensions: input (2, 2, 5, 3), 3 -> 4", layer(5, 3, 4, batch=(2, 2)), hidden=True),
+        Case("an extra leading batch dimension: input (2, 3, 4), i.e. 2 x 3 = 6 rows, 4 -> 2",
+             layer(3, 4, 2, batch=(2,)),
              why={0: "grad_input keeps every leading dimension of the input.",
                   1: "Every leading dimension is a batch dimension: dW sums over all of them.",
                   2: "db sums over every leading dimension too."}),
@@ -450,19 +465,19 @@ def _dw_per_row(grad_output, input, weight, bias=None):
 
 
 def _dw_transposed(grad_output, input, weight, bias=None):
-    return grad_output @ weight, input.T @ grad_output, grad_output.sum(0) if bias is not None else None
+    return grad_output @ weight, input.mT @ grad_output, grad_output.sum(0) if bias is not None else None
 
 
 def _dx_with_w_transposed(grad_output, input, weight, bias=None):
-    return grad_output @ weight.T, grad_output.T @ input, grad_output.sum(0) if bias is not None else None
+    return grad_output @ weight.T, grad_output.mT @ input, grad_output.sum(0) if bias is not None else None
 
 
 def _db_mean(grad_output, input, weight, bias=None):
-    return grad_output @ weight, grad_output.T @ input, grad_output.mean(0) if bias is not None else None
+    return grad_output @ weight, grad_output.mT @ input, grad_output.mean(0) if bias is not None else None
 
 
 def _db_always(grad_output, input, weight, bias=None):
-    return grad_output @ weight, grad_output.T @ input, grad_output.sum(0)
+    return grad_output @ weight, grad_output.mT @ input, grad_output.sum(0)
 
 
 def _matrices_only(grad_output, input, weight, bias=None):
@@ -578,7 +593,9 @@ NUMERICAL_GRAD = Exercise(
     compare=close(rtol=1e-7, atol=1e-9),
     forbidden=("helpers.nn.gradcheck.numerical_grad", "helpers.nn.gradcheck.check_gradient",
                "helpers.nn.gradcheck.gradient_error", "helpers.nn.gradcheck.gradients_match",
-               "torch.autograd.gradcheck", "scipy.optimize.approx_fprime", *AUTOGRAD),
+               # "torch.autograd.gradcheck" names the module as well as the function: name the function itself
+               "torch.autograd.gradcheck.gradcheck", "torch.autograd.gradcheck.get_numerical_jacobian",
+               "scipy.optimize.approx_fprime", *AUTOGRAD),
     instead="Loop over the entries and evaluate f at x + eps e_i and x - eps e_i.",
     hints=[
         "Loop over the entries: for i in range(x.numel()). Build a step tensor that is eps at entry i and 0 "
@@ -641,6 +658,12 @@ def _max_norm(f, x, analytic):
     return (analytic - numerical).abs().max().item() / denominator if denominator else 0.0
 
 
+def _l1_norm(f, x, analytic):
+    numerical = gradcheck.numerical_grad(f, x, 1e-6)
+    denominator = (analytic.abs().sum() + numerical.abs().sum()).item()
+    return (analytic - numerical).abs().sum().item() / denominator if denominator else 0.0
+
+
 GRADIENT_ERROR = Exercise(
     id="03.gradient_error",
     title="A gradient checker that catches a wrong gradient",
@@ -656,7 +679,7 @@ GRADIENT_ERROR = Exercise(
     compare=close(rtol=1e-3, atol=1e-7),
     forbidden=("helpers.nn.gradcheck.gradient_error", "helpers.nn.gradcheck.relative_error",
                "helpers.nn.gradcheck.check_gradient", "helpers.nn.gradcheck.gradients_match",
-               "torch.autograd.gradcheck"),
+               "torch.autograd.gradcheck.gradcheck"),
     instead="Call gradcheck.numerical_grad, then compute the norms with .norm().",
     hints=[
         "numerical = gradcheck.numerical_grad(f, x, 1e-6); then work with tensor norms: (a - b).norm().",
@@ -670,6 +693,9 @@ GRADIENT_ERROR = Exercise(
             _relative_to_analytic
         ),
         "Use the Euclidean norm of the whole difference, not the largest entry.": _max_norm,
+        "Use the Euclidean norm (square root of the sum of squares, .norm()), not the sum of absolute values.": (
+            _l1_norm
+        ),
     },
 )
 
@@ -740,7 +766,8 @@ RBF_XOR = Exercise(
         "(1,1) as a tensor of shape (4,)."
     ),
     reference=_rbf_xor_outputs,
-    forbidden=("helpers.nn.rbf.rbf_features", "helpers.nn.rbf.rbf_network", "sklearn.metrics.pairwise.rbf_kernel"),
+    forbidden=("helpers.nn.rbf.rbf_features", "helpers.nn.rbf.rbf_network", "helpers.nn.rbf.fit_output_weights",
+               "sklearn.metrics.pairwise.rbf_kernel", "sklearn.gaussian_process.kernels.RBF.__call__"),
     instead="Compute the squared distances to the four centres yourself (torch.cdist or by hand), then exp.",
     cases=lambda: [Case("the four XOR inputs", (), "Small rounding of e^(-1/2) and e^(-1) moves the outputs a lot.")],
     compare=close(rtol=1e-4, atol=1e-5, check_dtype=False),
@@ -758,6 +785,12 @@ RBF_XOR = Exercise(
         "The width is wrong: the units here are exp(-d^2 / 2), i.e. gamma = 1/2, not exp(-d^2).": (
             lambda: _outputs_by_hand(gamma=1.0)
         ),
+        "The two gammas were mixed up: gamma = 1/2 is the book's precision in exp(-gamma d^2); read as the "
+        "lecture's width in exp(-d^2 / gamma^2) it gives exp(-4 d^2), a much narrower unit.": (
+            lambda: _outputs_by_hand(gamma=4.0)
+        ),
+        "The exponent lost its minus sign: a Gaussian unit is exp(-||x - c||^2 / 2), largest (1) at its centre "
+        "and falling with distance.": lambda: _outputs_by_hand(gamma=-0.5),
         "The Gaussian uses the squared distance ||x - c||^2, not the distance ||x - c||.": (
             lambda: torch.exp(-rbf.squared_distances(rbf.XOR_INPUTS, rbf.XOR_INPUTS).sqrt() / 2)
             @ torch.tensor(XOR_WEIGHTS, dtype=F64)
