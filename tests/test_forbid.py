@@ -2,6 +2,7 @@
 student's session is left as it was."""
 
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -94,6 +95,16 @@ def test_the_session_is_left_as_it_was():
     assert torch.allclose(torch.logsumexp(x, -1), honest_logsumexp(x))  # the forbidden function works again
 
 
+def test_a_name_means_the_function_even_where_a_submodule_shares_it():
+    import importlib
+
+    gradcheck_module = importlib.import_module("torch.autograd.gradcheck")
+    assert resolve("torch.autograd.gradcheck") is torch.autograd.gradcheck is not gradcheck_module
+    assert resolve("torch.autograd.gradcheck.get_numerical_jacobian") is gradcheck_module.get_numerical_jacobian
+    assert callable(resolve("torch.autograd.gradcheck")) and resolve("scipy.special.logsumexp") is not None
+    assert resolve("torch.no_such_function") is None and resolve("no_such_package.f") is None
+
+
 def test_functions_behind_one_shared_decorator_are_told_apart():
     """scipy wraps sem, tvar and ttest_1samp in the same decorator: forbidding two of them names the one
     called, and leaves the third alone."""
@@ -174,6 +185,8 @@ def test_forbidden_names_exist_and_a_public_reference_is_forbidden(exercise_id):
     exercise = catalogue()[exercise_id]
     missing = [name for name in exercise.forbidden if resolve(name) is None]
     assert not missing, f"{exercise_id} forbids names that do not exist: {missing}"
+    modules = [name for name in exercise.forbidden if isinstance(resolve(name), types.ModuleType)]
+    assert not modules, f"{exercise_id} forbids modules, which nothing calls: {modules}"
     reference = exercise.reference
     module = getattr(reference, "__module__", "") or ""
     public = module.startswith("helpers.") and not module.startswith("helpers.exercises")

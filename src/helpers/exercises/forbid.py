@@ -48,20 +48,27 @@ def code_key(code: CodeType) -> CodeKey:
 
 
 def resolve(name: str) -> Any | None:
-    """The object a dotted name stands for (``"torch.Tensor.logsumexp"``), or None when it does not exist."""
+    """The object a dotted name stands for (``"torch.Tensor.logsumexp"``), or None when it does not exist.
+
+    Attributes win over submodules of the same name: ``torch.autograd.gradcheck`` is the function that
+    ``torch.autograd`` exports, not the module it lives in. A submodule is imported only where the name
+    goes on past it (``scipy.special.logsumexp``).
+    """
     parts = name.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except ImportError:
+    try:
+        obj = importlib.import_module(parts[0])
+    except ImportError:
+        return None
+    for index, attribute in enumerate(parts[1:], start=1):
+        if hasattr(obj, attribute):
+            obj = getattr(obj, attribute)
             continue
-        try:
-            for attribute in parts[split:]:
-                obj = getattr(obj, attribute)
-        except AttributeError:
+        try:  # a submodule not imported yet, or one hidden behind a function of the same name
+            module = importlib.import_module(".".join(parts[:index]))
+            obj = getattr(module, attribute, None) or importlib.import_module(".".join(parts[: index + 1]))
+        except ImportError:
             return None
-        return obj
-    return None
+    return obj
 
 
 def _functions_of(obj: Any) -> Iterable[Any]:
