@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from helpers import stats
-from helpers.exercises.catalogue.common import F64, gen
+from helpers.exercises.catalogue.common import F64, gen, variance
 from helpers.exercises.compare import choice, close, describe, equal
 from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
 from helpers.models import PolynomialRegression, mse, select_polynomial_degree
@@ -139,11 +139,6 @@ VARIANCE_FUNCTIONS = (
 )
 
 
-def _var(x: torch.Tensor, correction: int = 1) -> torch.Tensor:
-    """The variance over the last dimension as a student writes it (known-wrong answers build on it)."""
-    return ((x - x.mean(-1, keepdim=True)) ** 2).sum(-1) / (x.shape[-1] - correction)
-
-
 def _variance_cases() -> list[Case]:
     g = gen(12)
     return [
@@ -187,14 +182,14 @@ VARIANCE = Exercise(
     ],
     wrong={
         "This divides by m: that is the maximum-likelihood estimator, biased low by a factor (m-1)/m.": (
-            lambda x: _var(x, correction=0)
+            lambda x: variance(x, correction=0)
         ),
-        "This reduces over every dimension instead of the last one.": lambda x: _var(x.flatten()),
+        "This reduces over every dimension instead of the last one.": lambda x: variance(x.flatten()),
         "E[x^2] - E[x]^2 is exact in algebra but cancels catastrophically in floating point: subtract the mean "
         "first.": lambda x: (
             ((x**2).sum(-1) - x.sum(-1) ** 2 / x.shape[-1]) / (x.shape[-1] - 1)
         ),
-        "This is the standard deviation, not the variance.": lambda x: _var(x).sqrt(),
+        "This is the standard deviation, not the variance.": lambda x: variance(x).sqrt(),
         "This subtracts the mean of the whole tensor: each sample (row) needs its own mean, "
         "x.mean(dim=-1, keepdim=True).": lambda x: ((x - x.mean()) ** 2).sum(-1) / (x.shape[-1] - 1),
         "len(x) counts the rows of a batch, not the values in a sample: m is x.shape[-1].": lambda x: (
@@ -237,15 +232,15 @@ STANDARD_ERROR = Exercise(
         "Use the unbiased variance (divide by m - 1), then divide by m and take the square root.",
     ],
     wrong={
-        "This divides the standard deviation by m instead of sqrt(m).": lambda x: _var(x).sqrt() / x.shape[-1],
+        "This divides the standard deviation by m instead of sqrt(m).": lambda x: variance(x).sqrt() / x.shape[-1],
         "This is the sample standard deviation: the spread of one value, not of the mean.": (
-            lambda x: _var(x).sqrt()
+            lambda x: variance(x).sqrt()
         ),
         "This forgot the square root: it is the variance of the mean, not its standard error.": (
-            lambda x: _var(x) / x.shape[-1]
+            lambda x: variance(x) / x.shape[-1]
         ),
         "The variance inside divides by m: the standard error uses the unbiased variance, s^2 with m - 1.": (
-            lambda x: (_var(x, correction=0) / x.shape[-1]).sqrt()
+            lambda x: (variance(x, correction=0) / x.shape[-1]).sqrt()
         ),
     },
 )
@@ -292,12 +287,12 @@ BIAS_VARIANCE = Exercise(
     wrong={
         "The bias has the wrong sign: it is E[theta_hat] - theta, not theta - E[theta_hat].": lambda e, t: (
             t - e.mean(),
-            _var(e, correction=0),
+            variance(e, correction=0),
             ((e - t) ** 2).mean(),
         ),
         "The variance divides by n - 1: here we want the plain mean over the simulated estimates.": lambda e, t: (
             e.mean() - t,
-            _var(e),
+            variance(e),
             ((e - t) ** 2).mean(),
         ),
         "The variance is the spread around the estimates' own mean, not around the true value (that is the "
@@ -305,12 +300,12 @@ BIAS_VARIANCE = Exercise(
         "The MSE is the mean squared distance from the true value; this is bias plus variance (the bias is not "
         "squared).": lambda e, t: (
             e.mean() - t,
-            _var(e, correction=0),
-            (e.mean() - t) + _var(e, correction=0),
+            variance(e, correction=0),
+            (e.mean() - t) + variance(e, correction=0),
         ),
         "The MSE is the mean squared distance from the true value, not the root of it.": lambda e, t: (
             e.mean() - t,
-            _var(e, correction=0),
+            variance(e, correction=0),
             ((e - t) ** 2).mean().sqrt(),
         ),
     },

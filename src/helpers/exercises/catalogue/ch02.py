@@ -7,7 +7,7 @@ import math
 import torch
 
 from helpers import stats
-from helpers.exercises.catalogue.common import F64, gen
+from helpers.exercises.catalogue.common import F64, gen, variance
 from helpers.exercises.compare import choice, close
 from helpers.exercises.forbid import AUTOGRAD, NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Exercise
@@ -48,7 +48,7 @@ def _stable_softmax(x: torch.Tensor) -> torch.Tensor:
 
 
 def _std(x: torch.Tensor, correction: int = 0, dim: int = -1) -> torch.Tensor:
-    return (((x - x.mean(dim, keepdim=True)) ** 2).sum(dim) / (x.shape[dim] - correction)).sqrt()
+    return variance(x, correction, dim).sqrt()
 
 
 LOGSUMEXP_FUNCTIONS = ("torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp",
