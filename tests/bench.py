@@ -61,6 +61,34 @@ def grading(tmp: Path) -> None:
           flush=True)
 
 
+def optimizer_steps(repeats: int = 200) -> None:
+    """One step() of each helpers.optim optimizer vs torch.optim's (foreach=False), MLP 64-512-128-10 (~100k)."""
+    import torch
+
+    from helpers import optim
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 512), torch.nn.Tanh(), torch.nn.Linear(512, 128),
+                                torch.nn.Tanh(), torch.nn.Linear(128, 10))
+    for p in model.parameters():
+        p.grad = torch.randn_like(p)
+    options = {"SGD": {"lr": 0.01, "momentum": 0.9}, "Adagrad": {}, "RMSprop": {}, "Adam": {}, "AdamW": {}}
+
+    def per_step_ms(optimizer: torch.optim.Optimizer) -> float:
+        for _ in range(10):  # warm up (and create the state)
+            optimizer.step()
+        start = time.perf_counter()
+        for _ in range(repeats):
+            optimizer.step()
+        return 1e3 * (time.perf_counter() - start) / repeats
+
+    for name, kwargs in options.items():
+        ours = per_step_ms(getattr(optim, name)(model.parameters(), **kwargs))
+        theirs = per_step_ms(getattr(torch.optim, name)(model.parameters(), foreach=False, **kwargs))
+        print(f"optim {name}: ours {ours:.3f} ms vs torch {theirs:.3f} ms (ratio {ours / theirs:.2f}, budget 3x)",
+              flush=True)
+
+
 def main() -> None:
     for folder, strict in (("solutions", "1"), ("chapters", "not-attempted")):
         for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
@@ -71,6 +99,7 @@ def main() -> None:
     print(f"cached site rebuild: {timed([jb, 'build', '.', '--warningiserror']):.1f} s (budget 30 s)", flush=True)
     unit = timed([sys.executable, "-m", "pytest", "-q", "-n", "2", "tests", "-m", "not site"])
     print(f"unit tests: {unit:.1f} s", flush=True)
+    optimizer_steps()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
