@@ -1,6 +1,7 @@
 """An exercise that asks for X forbids X: every way of reaching X is caught, honest code is not, and the
 student's session is left as it was."""
 
+import math
 import sys
 import types
 
@@ -129,6 +130,43 @@ def test_a_guard_records_without_raising():
 
 
 # ---- the library call each exercise forbids, as a student would write it ----------------------------
+def torch_sgd_step(param, grad, buf, lr, momentum, nesterov=False):
+    """One step of torch.optim.SGD from the given buffer: (new param, new buffer); with momentum 0 torch keeps no
+    buffer, and the step's direction, the gradient, stands in for it."""
+    p = param.clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([p], lr=lr, momentum=momentum, nesterov=nesterov)
+    if buf is not None and momentum != 0:
+        optimizer.state[p]["momentum_buffer"] = buf.clone()
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p].get("momentum_buffer", grad)
+
+
+def torch_adam_step(param, grad, exp_avg, exp_avg_sq, step, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+    """Update number ``step`` of torch.optim.Adam from the given moments."""
+    p = param.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([p], lr=lr, betas=betas, eps=eps)
+    optimizer.state[p] = {"step": torch.tensor(float(step - 1)), "exp_avg": exp_avg.clone(),
+                          "exp_avg_sq": exp_avg_sq.clone()}
+    p.grad = grad.clone()
+    optimizer.step()
+    return p.detach(), optimizer.state[p]["exp_avg"], optimizer.state[p]["exp_avg_sq"]
+
+
+def torch_clip(grads, max_norm):
+    params = [torch.zeros_like(g, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = g.clone()
+    total = torch.nn.utils.clip_grad_norm_(params, max_norm)
+    return [p.grad for p in params], total.item()
+
+
+def torch_batch_norm(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    running_mean, running_var = running_mean.clone(), running_var.clone()
+    y = F.batch_norm(x, running_mean, running_var, gamma, beta, training, momentum, eps)
+    return y, running_mean, running_var
+
+
 LIBRARY_ANSWERS = {
     "01.posterior": lambda: __import__("helpers").stats.bayes_posterior(torch.tensor([0.01, 0.99]),
                                                                         torch.tensor([0.95, 0.05]))[0].item(),
@@ -164,6 +202,18 @@ LIBRARY_ANSWERS = {
     "03.rbf_xor": lambda: __import__("helpers").nn.rbf.rbf_features(
         __import__("helpers").nn.rbf.XOR_INPUTS, __import__("helpers").nn.rbf.XOR_INPUTS, 0.5)
     @ torch.tensor([-0.8, 0.9, 0.9, -0.8], dtype=torch.float64),
+    "04.gd_stability": lambda H: (2 / torch.linalg.matrix_norm(H, 2).item(), torch.linalg.cond(H).item()),
+    "04.iterations_per_epoch": lambda n, b, drop_last=False: len(
+        torch.utils.data.DataLoader(range(n), b, drop_last=drop_last)),
+    "04.momentum_step": torch_sgd_step,
+    "04.nesterov_step": lambda param, grad, buf, lr, momentum: torch_sgd_step(param, grad, buf, lr, momentum, True),
+    "04.adam_step": torch_adam_step,
+    "04.newton_step": lambda f, x: x - torch.linalg.solve(torch.func.hessian(f)(x), torch.func.grad(f)(x)),
+    "04.clip_grad_norm": torch_clip,
+    "04.init_std": lambda shape, scheme: torch.nn.init.calculate_gain("relu") / math.sqrt(
+        torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))[0]) if scheme == "he" else math.sqrt(
+        2 / sum(torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape)))),
+    "04.batch_norm": torch_batch_norm,
 }
 
 
