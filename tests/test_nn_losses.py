@@ -190,6 +190,98 @@ def test_cross_entropy_accepts_int32_targets_and_one_row():
                           F.cross_entropy(logits, torch.tensor([3])))
 
 
+# ---------------------------------------------------------------- label smoothing
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.37, 1.0])
+def test_label_smoothing_matches_torch(device, dtype, reduction, eps):
+    logits = random(12, 6, seed=30, scale=4.0, dtype=dtype, device=device)
+    target = torch.randint(0, 6, (12,), generator=torch.Generator().manual_seed(31)).to(device)
+    same_value_and_grad(
+        lambda z: losses.cross_entropy(z, target, reduction, label_smoothing=eps),
+        lambda z: F.cross_entropy(z, target, reduction=reduction, label_smoothing=eps),
+        logits,
+        dtype=dtype,
+    )
+    extreme = torch.tensor(EXTREME, dtype=dtype, device=device)
+    same_value_and_grad(
+        lambda z: losses.cross_entropy(z, target[:4] % 3, reduction, label_smoothing=eps),
+        lambda z: F.cross_entropy(z, target[:4] % 3, reduction=reduction, label_smoothing=eps),
+        extreme,
+        dtype=dtype,
+    )
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("eps", [0.0, 0.1, 0.5, 1.0])
+def test_smooth_targets_are_the_distribution_the_loss_uses(device, eps):
+    k = 5
+    target = torch.tensor([0, 4, 2, 2, 1, 3], device=device)
+    q = losses.smooth_targets(target, k, eps, dtype=F64)
+    assert q.shape == (6, k) and q.dtype == F64 and q.device == target.device
+    assert torch.allclose(q.sum(1), torch.ones(6, dtype=F64, device=device), rtol=0, atol=1e-15)
+    rows = torch.arange(6, device=device)
+    assert torch.allclose(q[rows, target], torch.full((6,), 1 - eps + eps / k, dtype=F64, device=device))
+    others = q.masked_fill(nn_one_hot(target, k), 0.0)
+    assert torch.allclose(others.sum(1), torch.full((6,), eps * (k - 1) / k, dtype=F64, device=device))
+    assert ((others == eps / k) | nn_one_hot(target, k)).all()  # every wrong class gets eps/K, exactly
+    logits = random(6, k, seed=32, device=device).requires_grad_(True)
+    for reduction in ("mean", "sum", "none"):  # torch's loss against the soft targets q is ours
+        theirs = F.cross_entropy(logits, q, reduction=reduction)
+        ours = losses.cross_entropy(logits, target, reduction, label_smoothing=eps)
+        assert torch.allclose(ours, theirs, **tol(F64))
+        (ours_grad,) = torch.autograd.grad(ours.sum(), logits)
+        assert torch.allclose(ours_grad, torch.autograd.grad(theirs.sum(), logits)[0], **tol(F64))
+    (grad,) = torch.autograd.grad(losses.cross_entropy(logits, target, "sum", label_smoothing=eps), logits)
+    assert torch.allclose(grad, losses.softmax(logits.detach()) - q, **tol(F64))  # d loss_i / d z_i = p_i - q_i
+    assert losses.smooth_targets(target, k, 0.1).dtype == torch.get_default_dtype()
+
+
+def nn_one_hot(target, k):
+    return F.one_hot(target, k).bool()
+
+
+def test_label_smoothing_keeps_the_optimal_logits_finite():
+    """With eps > 0 the loss is minimised at softmax(z) = q, whose logit gap is log((1 - eps + eps/K) / (eps/K))."""
+    eps, k = 0.1, 4
+    target = torch.tensor([2])
+    q = losses.smooth_targets(target, k, eps, dtype=F64)
+    best = q.log()  # softmax(log q) = q
+    z = best.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(losses.cross_entropy(z, target, label_smoothing=eps), z)
+    assert grad.abs().max() < 1e-15
+    for scale in (2.0, 10.0):  # sharper logits cost more with smoothing, less without
+        sharper = best * scale
+        assert losses.cross_entropy(sharper, target, label_smoothing=eps) > losses.cross_entropy(best, target,
+                                                                                                  label_smoothing=eps)
+        assert losses.cross_entropy(sharper, target) < losses.cross_entropy(best, target)
+
+
+def test_label_smoothing_errors_say_what_to_do():
+    x, y = torch.randn(3, 4), torch.tensor([0, 1, 3])
+    with pytest.raises(RuntimeError) as theirs:
+        F.cross_entropy(x, y, label_smoothing=1.5)
+    with pytest.raises(ValueError, match="0.1 is usual") as ours:
+        losses.cross_entropy(x, y, label_smoothing=1.5)
+    assert str(ours.value).startswith(str(theirs.value))
+    # torch silently treats a negative eps as 0 (torch 2.x); a negative probability mass is refused here
+    assert F.cross_entropy(x, y, label_smoothing=-0.1) == F.cross_entropy(x, y)
+    for eps in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="between 0.0 and 1.0"):
+            losses.cross_entropy(x, y, label_smoothing=eps)
+        with pytest.raises(ValueError, match="between 0.0 and 1.0"):
+            losses.smooth_targets(y, 4, eps)
+    with pytest.raises(ValueError, match=r"0\.\.3"):
+        losses.smooth_targets(torch.tensor([0, 4]), 4, 0.1)
+    with pytest.raises(TypeError, match="class indices"):
+        losses.smooth_targets(torch.tensor([0.0, 1.0]), 4, 0.1)
+    with pytest.raises(ValueError, match=r"shape \(N,\)"):
+        losses.smooth_targets(torch.tensor([[0, 1]]), 4, 0.1)
+    with pytest.raises(ValueError, match="num_classes"):
+        losses.smooth_targets(y, 0, 0.1)
+
+
 # ---------------------------------------------------------------- Gaussian NLL and MSE
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -4,7 +4,7 @@ Each loss is the negative log-likelihood of an output distribution (Chapter 2):
 
     Gaussian  y ~ N(y_hat, sigma^2)       gaussian_nll(pred, target, sigma)   (mse up to scale and shift)
     Bernoulli y ~ Bernoulli(sigmoid(z))   binary_cross_entropy_with_logits(logits, target)
-    Categorical y ~ Cat(softmax(z))       cross_entropy(logits, target)
+    Categorical y ~ Cat(softmax(z))       cross_entropy(logits, target)   (label_smoothing: smooth_targets)
 
 The classification losses take *logits* z, never probabilities: log sigmoid(z) and log softmax(z) are
 computed through ``logsumexp``, which subtracts the maximum before exponentiating, so logits of +-1000
@@ -138,32 +138,85 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction)
 
 
-def cross_entropy(logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """Categorical negative log-likelihood with p = softmax(z). logits: (N, K), target: (N,) int64 -> 0-dim.
-
-        loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]
-
-    averaged over the batch. target holds class indices 0..K-1, not one-hot vectors or probabilities.
-    """
-    where = "cross_entropy"
-    _check_float(logits, "logits", where)
+def _check_index_tensor(target: torch.Tensor, where: str) -> None:
     if not isinstance(target, torch.Tensor) or target.dtype not in INDEX_DTYPES:
         got = target.dtype if isinstance(target, torch.Tensor) else type(target).__name__
         raise TypeError(
             f"{where}: target must be a tensor of integer class indices (int64), got {got}. "
             "For one-hot rows use target.argmax(dim=1); for labels stored as floats use target.long()."
         )
+
+
+def _check_index_range(target: torch.Tensor, num_classes: int, where: str) -> None:
+    if len(target) and (target.min() < 0 or target.max() >= num_classes):
+        raise ValueError(
+            f"{where}: class indices must lie in 0..{num_classes - 1} for K = {num_classes} classes, "
+            f"got values from {target.min().item()} to {target.max().item()}."
+        )
+
+
+def _check_label_smoothing(label_smoothing: float, where: str) -> None:
+    if isinstance(label_smoothing, bool) or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing} (in {where}). It is the "
+            "probability mass eps taken from the true class and spread evenly over all K classes; 0.1 is usual."
+        )
+
+
+def smooth_targets(
+    target: torch.Tensor, num_classes: int, label_smoothing: float, dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """Label-smoothed target distributions q = (1 - eps) onehot(y) + eps / K. target: (N,) int -> (N, K).
+
+    Every row sums to 1: the true class gets 1 - eps + eps/K, each of the other K - 1 classes eps/K. The
+    eps/K goes to *all* K classes, the true one included (torch's convention; some papers spread eps over
+    the K - 1 wrong classes instead). dtype: the default float dtype unless given; device: the target's.
+    """
+    where = "smooth_targets"
+    _check_label_smoothing(label_smoothing, where)
+    if num_classes < 1:
+        raise ValueError(f"{where}: num_classes must be a positive integer, got {num_classes!r}.")
+    _check_index_tensor(target, where)
+    if target.ndim != 1:
+        raise ValueError(f"{where}: target must have shape (N,), one class index per example, got "
+                         f"{tuple(target.shape)}.")
+    _check_index_range(target, num_classes, where)
+    onehot = torch.nn.functional.one_hot(target.long(), num_classes).to(dtype or torch.get_default_dtype())
+    return (1 - label_smoothing) * onehot + label_smoothing / num_classes
+
+
+def cross_entropy(
+    logits: torch.Tensor, target: torch.Tensor, reduction: str = "mean", label_smoothing: float = 0.0
+) -> torch.Tensor:
+    """Categorical negative log-likelihood with p = softmax(z). logits: (N, K), target: (N,) int64 -> 0-dim.
+
+        loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]
+
+    averaged over the batch. target holds class indices 0..K-1, not one-hot vectors or probabilities.
+
+    label_smoothing = eps in [0, 1] (as in ``F.cross_entropy``) replaces the one-hot target by
+    q = (1 - eps) onehot(y_i) + eps / K (see ``smooth_targets``), i.e. the cross-entropy against q:
+
+        loss_i = -sum_k q_ik log p_ik = (1 - eps) (-log p_i[y_i]) + eps (1/K) sum_k (-log p_ik)
+
+    The second term punishes any class whose probability goes to 0, so the logits stop growing without
+    bound; eps = 1 ignores the labels altogether.
+    """
+    where = "cross_entropy"
+    _check_float(logits, "logits", where)
+    _check_index_tensor(target, where)
     if logits.ndim != 2 or target.ndim != 1 or len(target) != len(logits):
         raise ValueError(
             f"{where}: expected logits (N, K) and target (N,), got {tuple(logits.shape)} and {tuple(target.shape)}."
         )
-    if len(target) and (target.min() < 0 or target.max() >= logits.shape[1]):
-        raise ValueError(
-            f"{where}: class indices must lie in 0..{logits.shape[1] - 1} for K = {logits.shape[1]} classes, "
-            f"got values from {target.min().item()} to {target.max().item()}."
-        )
-    picked = log_softmax(logits, dim=1).gather(1, target.long().unsqueeze(1)).squeeze(1)  # log p(y_i | x_i)
-    return _reduce(-picked, reduction)
+    _check_index_range(target, logits.shape[1], where)
+    _check_label_smoothing(label_smoothing, where)
+    log_p = log_softmax(logits, dim=1)  # (N, K)
+    nll = -log_p.gather(1, target.long().unsqueeze(1)).squeeze(1)  # -log p(y_i | x_i)
+    if label_smoothing == 0.0:
+        return _reduce(nll, reduction)
+    uniform = -log_p.mean(dim=1)  # (1/K) sum_k -log p_ik: cross-entropy against the uniform distribution
+    return _reduce((1 - label_smoothing) * nll + label_smoothing * uniform, reduction)
 
 
 def gaussian_nll(
