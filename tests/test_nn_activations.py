@@ -152,3 +152,35 @@ def test_identities():
     torch.testing.assert_close(A.softplus_grad(x), A.sigmoid(x))
     assert A.sigmoid_grad(torch.zeros(1)).item() == 0.25 and A.sigmoid_grad(x).max() <= 0.25
     assert A.identity(x).equal(x) and A.identity(x) is not x
+
+
+# ---------------------------------------------------------------- soft-thresholding
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lambd", [0.0, 0.5, 1.7])
+def test_softshrink_and_its_gradient_match_torch(lambd, dtype, device):
+    at_kinks = torch.tensor([-lambd, lambd, 0.0, -1000.0, 1000.0], dtype=dtype, device=device)
+    for x in (sample(dtype=dtype, device=device), at_kinks):
+        got = A.softshrink(x, lambd)
+        assert got.dtype == dtype and got.device == x.device and got.shape == x.shape
+        torch.testing.assert_close(got, F.softshrink(x, lambd), rtol=0, atol=0)
+        weights = sample(tuple(x.shape), dtype=dtype, device=device, seed=4)
+        ours, theirs = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+        (grad_ours,) = torch.autograd.grad((A.softshrink(ours, lambd) * weights).sum(), ours)
+        (grad_theirs,) = torch.autograd.grad((F.softshrink(theirs, lambd) * weights).sum(), theirs)
+        torch.testing.assert_close(grad_ours, grad_theirs, rtol=0, atol=0)  # 0 on [-lambd, lambd], ends included
+    torch.testing.assert_close(A.softshrink(sample(dtype=dtype, device=device)),
+                               F.softshrink(sample(dtype=dtype, device=device)))  # default lambd = 0.5
+
+
+@pytest.mark.parametrize("lambd", [0.3, 1.0, 2.5])
+def test_softshrink_is_the_l1_proximal_operator(lambd):
+    """softshrink(x) = argmin_w (1/2)(w - x)^2 + lambd |w|, checked against a fine grid of w."""
+    x = torch.linspace(-4, 4, 81, dtype=torch.float64)
+    w = torch.linspace(-5, 5, 100_001, dtype=torch.float64)  # spacing 1e-4
+    objective = 0.5 * (w[None, :] - x[:, None]) ** 2 + lambd * w.abs()[None, :]
+    brute_force = w[objective.argmin(dim=1)]
+    torch.testing.assert_close(A.softshrink(x, lambd), brute_force, rtol=0, atol=1e-4)
+    assert (A.softshrink(x, lambd)[x.abs() <= lambd] == 0).all()  # exact zeros: sparsity
+    with pytest.raises(ValueError, match=">= 0"):
+        A.softshrink(x, -1.0)

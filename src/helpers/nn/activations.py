@@ -42,6 +42,7 @@ __all__ = [
     "softmax_jacobian",
     "softplus",
     "softplus_grad",
+    "softshrink",
     "swish",
     "swish_grad",
     "tanh",
@@ -167,6 +168,23 @@ def hardswish_grad(x: torch.Tensor) -> torch.Tensor:
     """0 for x <= -3, (2x + 3) / 6 = x/3 + 1/2 for -3 < x < 3, 1 for x >= 3 (PyTorch's choice at the kinks)."""
     middle = x / 3 + 0.5
     return torch.where(x <= -3, torch.zeros_like(x), torch.where(x < 3, middle, torch.ones_like(x)))
+
+
+# ---------------------------------------------------------------- shrinkage
+def softshrink(input: torch.Tensor, lambd: float = 0.5) -> torch.Tensor:
+    """Soft-thresholding: x - lambd for x > lambd, x + lambd for x < -lambd, 0 in between. As ``F.softshrink``.
+
+        softshrink(x) = sign(x) max(|x| - lambd, 0)
+
+    It is the proximal operator of the L1 penalty (Chapter 5): argmin_w (1/2)(w - x)^2 + lambd |w|. A
+    proximal gradient (ISTA) step for a loss L plus alpha ||w||_1 with learning rate eta is
+    w <- softshrink(w - eta grad L(w), eta alpha): small weights become exactly 0, which is why L1 gives
+    sparse solutions. The derivative is 1 outside [-lambd, lambd] and 0 inside, endpoints included (torch).
+    """
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd is a threshold and must be >= 0, got {lambd}.")
+    zero = torch.zeros_like(input)
+    return torch.where(input > lambd, input - lambd, torch.where(input < -lambd, input + lambd, zero))
 
 
 # ---------------------------------------------------------------- functions of a whole vector
