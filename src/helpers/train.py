@@ -5,7 +5,9 @@
 Each epoch: for every minibatch (x, y), move it to the device, compute loss_fn(model(x), y), back-propagate,
 take an optimizer step; then evaluate on the validation loader. ``history`` keeps the mean training loss,
 validation loss and metrics per epoch. With ``patience`` set, training stops when the validation loss has
-not improved for that many epochs, and the best weights are restored.
+not improved for that many epochs, and the best weights are restored (Goodfellow et al., Algorithm 7.1).
+``retrain_on_all`` is the second pass of Algorithm 7.2: a fresh model trained on training + validation data
+for the number of epochs that early stopping found.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import copy
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -34,7 +36,11 @@ def accuracy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class History:
-    """Per-epoch record of a training run. Lists are indexed by epoch (0-based)."""
+    """Per-epoch record of a training run. Lists are indexed by epoch (0-based).
+
+    best_epoch: the (0-based) epoch with the lowest validation loss, the first one on ties; the best model
+    was trained for best_epoch + 1 epochs. None without a validation loader.
+    """
 
     train_loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
@@ -141,6 +147,8 @@ def fit(
             if scores["loss"] < best_loss:
                 best_loss, epochs_without_improvement = scores["loss"], 0
                 history.best_epoch = epoch
+                # state_dict() holds references to the live tensors, which the next optimizer step changes
+                # in place: keep a deep copy, or "restoring" would restore the last weights
                 best_state = copy.deepcopy(model.state_dict())
             else:
                 epochs_without_improvement += 1
@@ -153,3 +161,37 @@ def fit(
         model.load_state_dict(best_state)
     bar.close()
     return history
+
+
+def retrain_on_all(
+    make_model: Callable[[], nn.Module],
+    make_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer],
+    train_loader_all: DataLoader,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    epochs: int,
+    device: torch.device | str | None = None,
+    progress: bool | None = None,
+) -> tuple[nn.Module, History]:
+    """Early stopping's second pass (Goodfellow et al., Algorithm 7.2): retrain from scratch on all the data.
+
+    1. ``fit(model, train, ..., val_loader=val, patience=p)`` found the best number of epochs,
+       ``history.best_epoch + 1``;
+    2. this draws fresh initial weights with ``make_model()``, builds ``make_optimizer(model.parameters())``,
+       and trains for that many epochs on ``train_loader_all`` (training + validation examples), with no
+       validation set left to watch.
+
+    Returns (model, history). The pass keeps the number of epochs; with more data per epoch that is more
+    optimizer steps (the book's Algorithm 7.2 keeps the number of steps instead: scale ``epochs`` by
+    n_train / n_all for that). Example::
+
+        history = fit(make_model(), train, loss_fn, opt, epochs=200, val_loader=val, patience=10)
+        model, _ = retrain_on_all(make_model, lambda p: torch.optim.Adam(p, 1e-3), train_and_val, loss_fn,
+                                  epochs=history.best_epoch + 1)
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}: pass history.best_epoch + 1 from the "
+                         "early-stopped run (best_epoch is 0-based).")
+    model = make_model()
+    optimizer = make_optimizer(model.parameters())
+    history = fit(model, train_loader_all, loss_fn, optimizer, epochs, device=device, progress=progress)
+    return model, history
