@@ -263,3 +263,24 @@ def test_the_library_answers_agree_with_the_references_when_allowed():
         cases = exercise.cases()
         report = judge(exercise, cases, call_all(LIBRARY_ANSWERS[exercise.id], cases, forbidden=()), True)
         assert report.outcome is Outcome.CORRECT, (exercise.id, report.first_failure)
+
+
+def test_clipping_that_rescales_the_callers_list_in_place_is_told_so():
+    def in_place(grads, max_norm):  # right values, but it changes the tensors inside the caller's list
+        total = math.sqrt(sum(float((g.double() ** 2).sum()) for g in grads))
+        for g in grads:
+            g.mul_(min(1.0, max_norm / (total + 1e-6)))
+        return grads, total
+
+    report = assess("04.clip_grad_norm", in_place)
+    assert report.outcome is Outcome.INCORRECT
+    assert report.first_failure.kind is ResultKind.MODIFIED_INPUT
+
+
+def test_an_init_std_returned_as_a_float32_tensor_is_accepted():
+    def as_tensor(shape, scheme):
+        fan_in = shape[1] * math.prod(shape[2:])
+        fan_out = shape[0] * math.prod(shape[2:])
+        return torch.tensor(2 / fan_in if scheme == "he" else 2 / (fan_in + fan_out)).sqrt()
+
+    assert assess("04.init_std", as_tensor, include_hidden=True).outcome is Outcome.CORRECT

@@ -30,11 +30,14 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _modified(before: tuple, after: tuple) -> bool:
-    for b, a in zip(before, after):
-        both = isinstance(b, torch.Tensor) and isinstance(a, torch.Tensor)
-        if both and (b.shape != a.shape or not torch.equal(b.detach().cpu(), a.detach().cpu())):
-            return True
+def _modified(before: Any, after: Any) -> bool:
+    """True when the answer changed an input tensor in place, also inside a list, tuple or dict of inputs."""
+    if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
+        return before.shape != after.shape or not torch.equal(before.detach().cpu(), after.detach().cpu())
+    if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
+        return len(before) != len(after) or any(_modified(b, a) for b, a in zip(before, after))
+    if isinstance(before, dict) and isinstance(after, dict):
+        return before.keys() != after.keys() or any(_modified(before[k], after[k]) for k in before)
     return False
 
 

@@ -221,7 +221,7 @@ def _momentum_cases(seed: int, nesterov: bool = False) -> list[Case]:
     first = ("On the first step the buffer is g, so the step is plain SGD: param - lr * g." if not nesterov else
              "On the first step b = g, so the look-ahead direction is g + mu g.")
     cases = [
-        Case("the first step: 5 values, buf=None, lr=0.1, momentum=0.9", (*vectors(5, buffer=False), 0.1, 0.9),
+        Case("the first step: 5 values, buf=None, lr=0.05, momentum=0.9", (*vectors(5, buffer=False), 0.05, 0.9),
              {0: first, 1: "torch's first buffer is the gradient itself (b = g, no factor 1 - mu)."}),
         Case("a later step: 5 values with a buffer, lr=0.1, momentum=0.9", (*vectors(5), 0.1, 0.9),
              {0: "The step uses the buffer updated with this gradient." if not nesterov else
@@ -264,6 +264,11 @@ def _momentum_velocity(param, grad, buf, lr, momentum):
     return param + velocity, velocity
 
 
+def _momentum_lr_inside(param, grad, buf, lr, momentum):
+    velocity = momentum * (torch.zeros_like(grad) if buf is None else buf) + lr * grad  # b = mu b + lr g
+    return param - velocity, velocity
+
+
 def _momentum_old_buffer(param, grad, buf, lr, momentum):
     new_buf = grad.clone() if buf is None else momentum * buf + grad
     return param - lr * (grad if buf is None else buf), new_buf
@@ -301,6 +306,9 @@ MOMENTUM = Exercise(
         ),
         "That is the velocity form v = mu v - lr g, w = w + v, whose v has the learning rate inside. torch's "
         "buffer has none: b = mu b + g, then w = w - lr b.": _momentum_velocity,
+        "The learning rate went into the buffer (b = mu b + lr g, w = w - b): that is the velocity form again. "
+        "torch keeps the plain sum of gradients, b = mu b + g, and multiplies by lr only in the step, "
+        "w = w - lr b.": _momentum_lr_inside,
         "The parameter moved with the old buffer: update the buffer first (b = mu b + g), then step with the "
         "new one, w - lr b.": _momentum_old_buffer,
         "The sign is wrong: the parameter moves against the buffer, param - lr * new_buf, to go downhill.": (
@@ -564,6 +572,15 @@ def _gradient_and_hessian(f, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return grad.detach(), torch.stack(rows).detach()
 
 
+def _newton_row_sums(f, x):
+    """The Hessian taken as grad(g, x, grad_outputs=ones): that is H @ 1, the row sums, not H."""
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(f(x), x, create_graph=True)
+        (row_sums,) = torch.autograd.grad(grad, x, grad_outputs=torch.ones_like(grad))
+    return (x - grad / row_sums).detach()
+
+
 def _newton_with(step):
     """x + step(g, H), with g and H from autograd."""
 
@@ -607,6 +624,9 @@ NEWTON = Exercise(
         "and step x - d.": _newton_with(lambda g, h: -(h @ g)),
         "The step goes uphill: Newton's step is x - H^-1 g (the minimum of the quadratic model lies against "
         "the gradient).": _newton_with(lambda g, h: torch.linalg.solve(h, g)),
+        "torch.autograd.grad(g, x, grad_outputs=ones) differentiates the SUM of the g_i: it gives H @ 1, the "
+        "row sums of the Hessian, not H. Differentiate each g[i] separately (row i of H), stack the rows, "
+        "and solve with the whole matrix.": _newton_row_sums,
         "Dividing by the diagonal of H only works when H is diagonal; here the curvature couples the "
         "coordinates: solve with the whole Hessian, torch.linalg.solve(H, g).": (
             _newton_with(lambda g, h: -g / h.diagonal())
@@ -771,7 +791,7 @@ INIT_STD = Exercise(
     ),
     reference=_init_std,
     cases=_init_std_cases,
-    compare=close(rtol=1e-9, atol=0.0),
+    compare=close(rtol=1e-6, atol=0.0, check_dtype=False),
     forbidden=("torch.nn.init.kaiming_normal_", "torch.nn.init.kaiming_uniform_", "torch.nn.init.xavier_normal_",
                "torch.nn.init.xavier_uniform_", "torch.nn.init.calculate_gain",
                "torch.nn.init._calculate_fan_in_and_fan_out", "torch.nn.init._calculate_correct_fan",
