@@ -3,6 +3,7 @@
 One module per idea: ``activations``, ``losses``, ``linear`` (and its backward), ``backprop`` (a two-layer
 network trained by hand-written matrix backprop), ``autograd`` (a scalar reverse-mode autograd),
 ``gradcheck`` (finite-difference gradient checking), ``rbf`` (radial basis function features),
-``init`` (Xavier/Glorot and Kaiming/He initialisation) and ``normalization`` (batch norm and its backward).
+``init`` (Xavier/Glorot and Kaiming/He initialisation), ``normalization`` (batch norm and its backward) and
+``dropout`` (inverted dropout and Monte-Carlo dropout).
 Import what you need, e.g. ``from helpers.nn import losses``.
 """
