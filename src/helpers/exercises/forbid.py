@@ -167,5 +167,8 @@ def guard_for(names: tuple[str, ...]) -> Guard:
 
 def message(name: str, instead: str = "") -> str:
     """What the student reads when the answer called a forbidden function."""
-    text = f"your answer calls {name}: this exercise asks you to compute it yourself"
+    if name in NUMPY_ESCAPE:  # the student may well compute it themselves, but in NumPy, where no check can see
+        text = f"your answer calls {name}: stay in torch here (the checker cannot watch NumPy code)"
+    else:
+        text = f"your answer calls {name}: this exercise asks you to compute it yourself"
     return f"{text}. {instead}" if instead else f"{text}."
