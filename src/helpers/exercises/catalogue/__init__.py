@@ -12,7 +12,7 @@ import importlib
 
 from helpers.exercises.spec import Exercise
 
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05")
 
 
 @functools.lru_cache(maxsize=1)

@@ -865,14 +865,14 @@ WEIGHT_SCALING = Exercise(
 )
 
 
-EXERCISES = [
+EXERCISES = [  # in the order the chapter asks them
     WEIGHT_DECAY,
+    RIDGE,
     L1_PROX,
     MAP_PENALTY,
-    RIDGE,
     EARLY_STOPPING,
     LABEL_SMOOTHING,
     DROPOUT,
-    LOG_UNIFORM,
     WEIGHT_SCALING,
+    LOG_UNIFORM,
 ]

@@ -1,4 +1,8 @@
-"""One house style for every figure in the book, and the plots the chapters share."""
+"""One house style for every figure in the book, and the plots the chapters share.
+
+The figures of one chapter that no other chapter draws live in a module of their own (``regularization``), and
+are re-exported here, so a notebook calls every figure as ``plot.<name>``.
+"""
 
 from __future__ import annotations
 
@@ -180,3 +184,23 @@ def computation_graph(root, title: str = "Computation graph", show_grad: bool = 
     ax.set_yticks([])
     ax.grid(False)
     return fig
+
+
+# the chapters' own figures, imported last: they build on the style and helpers above
+from helpers.plot.regularization import (  # noqa: E402
+    constraint_picture,
+    decision_regions,
+    dropout_rate_frame,
+    early_stopping_vs_ridge,
+    paired_runs,
+    penalty_frame,
+    search_trials,
+    train_held_curves,
+    weight_paths,
+)
+
+__all__ = [
+    "PALETTE", "STYLE", "computation_graph", "constraint_picture", "decision_regions", "dropout_rate_frame",
+    "early_stopping_vs_ridge", "function_plot", "image_grid", "learning_curves", "paired_runs", "panels",
+    "penalty_frame", "search_trials", "train_held_curves", "use_style", "value_bars", "weight_paths",
+]
