@@ -17,20 +17,28 @@ def train_held_curves(runs: dict[str, dict], title: str = "", accuracy: bool = T
     """Loss (and accuracy) on the training and held-out sets against the epoch, for one or more runs.
 
     runs: name -> {"epoch": [...], "train_loss": [...], "held_loss": [...], "train_acc": [...], "held_acc": [...]}.
-    Each run has one colour; training curves are dashed, held-out curves solid.
+    Each run has one colour; training curves are dashed, held-out curves solid. The first panel shows both losses
+    on a log scale, the second the held-out loss alone on a linear scale (where a slow rise is visible).
     """
-    fig, axes = plt.subplots(1, 2 if accuracy else 1, figsize=(10.0 if accuracy else 6.4, 3.8), squeeze=False)
+    columns = 3 if accuracy else 2
+    fig, axes = plt.subplots(1, columns, figsize=(4.6 * columns, 3.8), squeeze=False)
+    both, held, acc = axes[0, 0], axes[0, 1], axes[0, 2] if accuracy else None
     for color, (name, run) in zip(PALETTE, runs.items()):
-        axes[0, 0].plot(run["epoch"], run["train_loss"], "--", color=color, label=f"{name}: training")
-        axes[0, 0].plot(run["epoch"], run["held_loss"], color=color, label=f"{name}: held-out")
-        if accuracy:
-            axes[0, 1].plot(run["epoch"], run["train_acc"], "--", color=color, label=f"{name}: training")
-            axes[0, 1].plot(run["epoch"], run["held_acc"], color=color, label=f"{name}: held-out")
-    axes[0, 0].set(xlabel="epoch", ylabel="cross-entropy (mean per image)", yscale="log", title="loss")
-    axes[0, 0].legend()
-    if accuracy:
-        axes[0, 1].set(xlabel="epoch", ylabel="accuracy", ylim=(0.5, 1.01), title="accuracy")
-        axes[0, 1].legend(loc="lower right")
+        both.plot(run["epoch"], run["train_loss"], "--", color=color, label=f"{name}: training")
+        both.plot(run["epoch"], run["held_loss"], color=color, label=f"{name}: held-out")
+        held.plot(run["epoch"], run["held_loss"], color=color, label=name)
+        if acc is not None:
+            acc.plot(run["epoch"], run["train_acc"], "--", color=color, label=f"{name}: training")
+            acc.plot(run["epoch"], run["held_acc"], color=color, label=f"{name}: held-out")
+    both.set(xlabel="epoch", ylabel="cross-entropy (mean per image)", yscale="log", title="loss (log scale)")
+    both.legend(fontsize=8)
+    lowest = min(min(run["held_loss"]) for run in runs.values())
+    held.set(xlabel="epoch", ylabel="cross-entropy (mean per image)", ylim=(0.8 * lowest, 2.0 * lowest),
+             title="held-out loss (linear scale)")
+    held.legend(fontsize=8)
+    if acc is not None:
+        acc.set(xlabel="epoch", ylabel="accuracy", ylim=(0.5, 1.01), title="accuracy")
+        acc.legend(loc="lower right", fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
@@ -45,8 +53,10 @@ def weight_paths(lambdas, paths: dict[str, torch.Tensor], true_weights=None) -> 
             ax.plot(lambdas, row, color=PALETTE[j % len(PALETTE)], label=f"$w_{j + 1}$")
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.set(xscale="log", xlabel="penalty strength λ", ylabel="weight", title=f"{name} weight path")
-    if true_weights is not None:
-        axes[0, 0].legend(ncol=2, fontsize=8)
+        if true_weights is not None:  # the true weights as open circles at the left edge
+            ax.scatter(np.full(len(_numpy(true_weights)), lambdas[0]), _numpy(true_weights), facecolors="none",
+                       edgecolors="black", zorder=3, label="true weights")
+    axes[0, 0].legend(ncol=2, fontsize=8)
     return fig
 
 
@@ -59,7 +69,8 @@ def penalty_frame(weights, true_weights, lambdas, train_error, val_error, k: int
     left.axhline(0.0, color="black", linewidth=0.8)
     zeros = int((_numpy(weights) == 0).sum())
     left.set(xlabel="feature j", ylabel="weight $w_j$", ylim=(-2.6, 3.6), xticks=positions,
-             title=f"{penalty}, λ = {float(_numpy(lambdas)[k]):.3g}: {zeros} weights exactly 0")
+             title=f"{penalty}, λ = {float(_numpy(lambdas)[k]):.3g}: {zeros} weight{'' if zeros == 1 else 's'} "
+                   "exactly 0")
     left.legend(loc="upper right")
     lambdas = _numpy(lambdas)
     right.plot(lambdas, _numpy(train_error), "--", label="training")
@@ -94,7 +105,7 @@ def constraint_picture(loss, center, radius: float, solutions: dict[str, torch.T
         ax.axhline(0, color="black", linewidth=0.6)
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set(aspect="equal", xlabel="$w_1$", ylabel="$w_2$", title=name)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", fontsize=8)
     fig.suptitle("Minimising a loss inside a ball: the contour that just touches it")
     return fig
 
@@ -120,13 +131,17 @@ def paired_runs(results: dict[str, torch.Tensor], ylabel: str, title: str = "") 
     (name_a, a), (name_b, b) = results.items()
     a, b = _numpy(a), _numpy(b)
     fig, ax = plt.subplots(figsize=(5.0, 4.0))
+    labels: dict[float, list[str]] = {}  # seeds that end at the same value share one label
     for seed, (va, vb) in enumerate(zip(a, b)):
         color = PALETTE[2] if vb > va else PALETTE[1] if vb < va else PALETTE[7]
         ax.plot([0, 1], [va, vb], color=color, alpha=0.7, linewidth=1.5, marker="o")
-        ax.annotate(f"seed {seed}", (1.03, vb), fontsize=7, va="center")
+        labels.setdefault(round(float(vb), 6), []).append(str(seed))
+    for value, seeds in labels.items():
+        ax.annotate(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(seeds)}", (1.03, value), fontsize=7,
+                    va="center")
     ax.plot([0, 1], [a.mean(), b.mean()], color="black", linewidth=3, marker="s", label="mean")
     ax.set(xticks=[0, 1], xticklabels=[name_a, name_b], xlim=(-0.3, 1.4), ylabel=ylabel, title=title)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=1))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=2))
     ax.legend(loc="lower left")
     return fig
 
@@ -134,13 +149,15 @@ def paired_runs(results: dict[str, torch.Tensor], ylabel: str, title: str = "") 
 def dropout_rate_frame(runs: dict[float, dict], p: float) -> plt.Figure:
     """An explorer frame: loss curves at drop probability p (and at 0 in grey), final accuracies against p."""
     fig, (left, right) = panels(2, figsize=(9.0, 3.4))
-    for rate, color in ((0.0, PALETTE[7]), (p, PALETTE[0])):
+    colors = {0.0: PALETTE[7]}
+    colors[p] = PALETTE[0]  # at p = 0 only one run is drawn
+    for rate, color in colors.items():
         run = runs[rate]
         label = "no dropout" if rate == 0 else f"p = {rate:g}"
         left.plot(run["epoch"], run["train_loss"], "--", color=color, label=f"{label}: training")
         left.plot(run["epoch"], run["held_loss"], color=color, label=f"{label}: held-out")
-    left.set(yscale="log", ylim=(1e-4, 3), xlabel="epoch", ylabel="cross-entropy", title=f"loss, p = {p:g}")
-    left.legend(loc="lower left", fontsize=7)
+    left.set(yscale="log", ylim=(3e-3, 3), xlabel="epoch", ylabel="cross-entropy", title=f"loss, p = {p:g}")
+    left.legend(loc="lower left", fontsize=8)
     rates = sorted(runs)
     right.plot(rates, [runs[r]["train_acc"][-1] for r in rates], "--o", label="training")
     right.plot(rates, [runs[r]["held_acc"][-1] for r in rates], "-o", label="held-out")

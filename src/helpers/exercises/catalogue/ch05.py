@@ -31,8 +31,8 @@ def _weight_decay_cases() -> list[Case]:
 
     return [
         Case("5 float64 weights, lr=0.1, weight_decay=0.5", (*pair(5), 0.1, 0.5),
-             "The penalty (weight_decay / 2) ||w||^2 adds weight_decay * w to the gradient, and the step multiplies "
-             "the sum by lr: w - lr (g + weight_decay w) = (1 - lr weight_decay) w - lr g."),
+             "The penalty (weight_decay / 2) ||w||^2 adds its own gradient to grad before the step; hint(...) "
+             "shows which."),
         Case("a (3, 4) float64 weight matrix, lr=0.05, weight_decay=0.2", (*pair(3, 4), 0.05, 0.2),
              "Weight decay acts entry by entry, on a weight of any shape."),
         Case("6 float32 weights, lr=0.2, weight_decay=0.1", (*pair(6, dtype=torch.float32), 0.2, 0.1),
@@ -93,6 +93,15 @@ WEIGHT_DECAY = Exercise(
         ),
         "The weight decay is missing: that is plain SGD, w - lr g. Add weight_decay * w to the gradient first.": (
             lambda param, grad, lr, weight_decay: param - lr * grad
+        ),
+        "The decay is half as strong as torch's: weight_decay = lam already IS the gradient lam * w of the penalty "
+        "(lam / 2) ||w||^2 (the 1/2 cancels the 2 of the derivative), so add weight_decay * w, not "
+        "weight_decay / 2 * w.": (
+            lambda param, grad, lr, weight_decay: param - lr * (grad + weight_decay / 2 * param)
+        ),
+        "The learning rate multiplies the whole gradient, the loss's part included: (1 - lr weight_decay) w - lr g, "
+        "not (1 - lr weight_decay) w - g.": (
+            lambda param, grad, lr, weight_decay: (1 - lr * weight_decay) * param - grad
         ),
     },
 )
@@ -194,10 +203,10 @@ def _map_penalty_cases() -> list[Case]:
                  "2 sigma^2 it is ||y - Xw||^2 + (sigma^2 / tau^2) ||w||^2.",
               1: "The Laplace prior adds ||w||_1 / b to the negative log-posterior; times 2 sigma^2 that is "
                  "(2 sigma^2 / b) ||w||_1."}),
-        Case("noise_std = 0.5, prior_std = 4, laplace_scale = 0.1", (0.5, 4.0, 0.1),
+        Case("noise_std = 0.4, prior_std = 4, laplace_scale = 0.1", (0.4, 4.0, 0.1),
              {0: "A wide prior (large tau) is a weak belief that w is small: a small penalty.",
               1: "A narrow Laplace prior (small b) is a strong belief that w is near 0: a large penalty."}),
-        Case("noise_std = 1.5, prior_std = 1, laplace_scale = 2", (1.5, 1.0, 2.0),
+        Case("noise_std = 1.5, prior_std = 0.7, laplace_scale = 3", (1.5, 0.7, 3.0),
              "More noise makes the data less trustworthy, so the prior weighs more: both penalties grow with sigma^2."),
         Case("noise_std = 0.1, prior_std = 0.3, laplace_scale = 0.05", (0.1, 0.3, 0.05), hidden=True),
         Case("noise_std = 4, prior_std = 10, laplace_scale = 7", (4.0, 10.0, 7.0), hidden=True),
@@ -266,6 +275,13 @@ MAP_PENALTY = Exercise(
         "By analogy with the Gaussian the scale was squared, but the Laplace log-density is -|w| / b, linear in 1/b: "
         "lambda_1 = 2 sigma^2 / b (no square, and a factor 2 since there is no 1/2 to cancel).": (
             _penalties_with(l1=lambda s, t, b: s**2 / b**2)
+        ),
+        "The Laplace log-density is -|w| / b, linear in 1/b: the scale is not squared. lambda_1 = 2 sigma^2 / b.": (
+            _penalties_with(l1=lambda s, t, b: 2 * s**2 / b**2)
+        ),
+        "The Gaussian prior's 1/2 was forgotten: -log N(w; 0, tau^2) = w^2 / (2 tau^2) + const, and times 2 sigma^2 "
+        "that is (sigma^2 / tau^2) w^2, so lambda_2 = sigma^2 / tau^2, not 2 sigma^2 / tau^2.": (
+            _penalties_with(l2=lambda s, t, b: 2 * s**2 / t**2)
         ),
     },
 )
@@ -415,6 +431,9 @@ def _early_stopping_cases() -> list[Case]:
         case([1.0, 0.5, 0.9, 0.8, 0.7, 0.6, 0.55, 0.9], 2,
              "Improvement is measured against the BEST loss so far, not the previous epoch's: falling from 0.9 to "
              "0.8 is no improvement while the best is 0.5."),
+        case([1.0, 0.5, 0.4996, 0.6, 0.6, 0.6], 2,
+             "Any strictly lower loss counts as an improvement, however small (no min_delta threshold): 0.4996 "
+             "< 0.5 makes epoch 2 the best."),
         case([0.5, 0.6, 0.7], 10, "Patience longer than the curve: every epoch runs.", hidden=True),
         case([1.0, 1.1, 1.2, 0.9, 1.0, 1.0, 1.0], 3, hidden=True),
         case(_noisy_curve(50, 54), 5, hidden=True, label="a noisy 50-epoch curve, patience = 5"),
@@ -614,6 +633,10 @@ LABEL_SMOOTHING = Exercise(
         "eps / K sums to 1 + eps.": _smoothing_with(targets=lambda onehot, eps, k: onehot + eps / k),
         "The eps / K on every class is missing: (1 - eps) onehot just scales the plain cross-entropy down. Add "
         "eps / K to every entry of q.": _smoothing_with(targets=lambda onehot, eps, k: (1 - eps) * onehot),
+        "q was built in float32 (F.one_hot gives int64, and int64 times a Python float is float32), so the float64 "
+        "loss is off in the 8th digit: build q in the logits' dtype, F.one_hot(target, K).to(logits.dtype).": (
+            _smoothing_with(targets=lambda onehot, eps, k: ((1 - eps) * onehot + eps / k).float())
+        ),
         "That is the sum over the batch: F.cross_entropy averages, so divide by N (.mean()).": (
             _smoothing_with(reduce=lambda loss: loss.sum())
         ),
@@ -666,11 +689,13 @@ def _inverted_dropout(x: torch.Tensor, p: float, training: bool, generator: torc
 
 
 def _dropout_with(keep=lambda u, p: u < 1 - p, factor=lambda p: 1 / (1 - p), draw_in_input_dtype=False,
-                  scale_in_eval=False):
+                  scale_in_eval=False, eval_factor=None):
     """Inverted dropout with one of the known mistakes (p = 1 still gives zeros)."""
 
     def answer(x, p, training, generator):
         if not training:
+            if eval_factor is not None:
+                return x * eval_factor(p)
             return x / (1 - p) if scale_in_eval else x
         if p == 1:
             return torch.zeros_like(x)
@@ -731,12 +756,16 @@ DROPOUT = Exercise(
         "so the expected activation is already x.": _dropout_with(scale_in_eval=True),
         "With p = 1 nothing is kept and 1 / (1 - p) divides by zero: 0 / 0 = nan. Return zeros when p == 1 "
         "(torch.zeros_like(x)).": _dropout_nan_at_one,
-        "u was drawn in x's dtype (float32 here): the generator's float32 stream gives other numbers, hence another "
-        "mask. Draw u = torch.rand(x.shape, generator=generator, dtype=torch.float64) whatever x's dtype.": (
+        "u was drawn in float32 (torch.rand's default, or x's dtype): the generator's float32 stream gives other "
+        "numbers, hence another mask. Draw u = torch.rand(x.shape, generator=generator, dtype=torch.float64) whatever x's dtype.": (
             _dropout_with(draw_in_input_dtype=True)
         ),
         "u >= p also keeps each unit with probability 1 - p, but it is another mask than the prompt's: keep where "
         "u < 1 - p, so that your mask can be compared with the reference's.": _dropout_with(keep=lambda u, p: u >= p),
+        "Multiplying by 1 - p in evaluation is the ORIGINAL dropout's test rule, for units that were NOT rescaled in "
+        "training. Inverted dropout rescales in training, so evaluation returns x unchanged.": (
+            _dropout_with(eval_factor=lambda p: 1 - p)
+        ),
     },
 )
 
@@ -778,9 +807,10 @@ LOG_UNIFORM = Exercise(
     kind="implement",
     points=1,
     prompt=(
-        "log_uniform(low, high, n, generator) returns n float64 samples log-uniform on [low, high), the way random "
-        "search draws a learning rate: u = torch.rand(n, generator=generator, dtype=torch.float64), then "
-        "low * (high / low) ** u, which is exp(log(low) + u (log(high) - log(low)))."
+        "log_uniform(low, high, n, generator) returns n float64 samples log-uniform on [low, high), 0 < low <= high, "
+        "the way random search draws a learning rate: u = torch.rand(n, generator=generator, dtype=torch.float64), "
+        "then the map increasing in u (u = 0 gives low) low * (high / low) ** u, which is "
+        "exp(log(low) + u (log(high) - log(low)))."
     ),
     reference=_log_uniform,
     cases=_log_uniform_cases,
@@ -793,9 +823,10 @@ LOG_UNIFORM = Exercise(
     hints=[
         "Log-uniform means that log(value) is uniform: draw the exponent uniformly between log(low) and log(high), "
         "then undo the log.",
+        "The exponent log(low) + u (log(high) - log(low)) is uniform between log(low) and log(high) when u is "
+        "uniform on [0, 1); u = 0 must give low.",
         "With u = torch.rand(n, generator=generator, dtype=torch.float64): "
-        "torch.exp(math.log(low) + u * (math.log(high) - math.log(low))).",
-        "The same in one power: low * (high / low) ** u.",
+        "torch.exp(math.log(low) + u * (math.log(high) - math.log(low))), or in one power low * (high / low) ** u.",
     ],
     wrong={
         "That is uniform on [low, high): almost every sample lands in the top decade (90% of them between 1e-2 and "
@@ -816,6 +847,9 @@ LOG_UNIFORM = Exercise(
         ),
         "u was drawn in float32: the generator's float32 stream gives other numbers. Draw "
         "u = torch.rand(n, generator=generator, dtype=torch.float64).": _log_uniform_with(draw=torch.float32),
+        "high * (low / high) ** u has the right distribution too, but runs the other way (u = 0 gives high); the "
+        "exercise asks for the increasing map, u = 0 -> low, so that your samples match the reference's one by one: "
+        "low * (high / low) ** u.": _log_uniform_with(lambda low, high, u: high * (low / high) ** u),
     },
 )
 
