@@ -757,7 +757,8 @@ DROPOUT = Exercise(
         "With p = 1 nothing is kept and 1 / (1 - p) divides by zero: 0 / 0 = nan. Return zeros when p == 1 "
         "(torch.zeros_like(x)).": _dropout_nan_at_one,
         "u was drawn in float32 (torch.rand's default, or x's dtype): the generator's float32 stream gives other "
-        "numbers, hence another mask. Draw u = torch.rand(x.shape, generator=generator, dtype=torch.float64) whatever x's dtype.": (
+        "numbers, hence another mask. Draw u = torch.rand(x.shape, generator=generator, dtype=torch.float64) "
+        "whatever x's dtype.": (
             _dropout_with(draw_in_input_dtype=True)
         ),
         "u >= p also keeps each unit with probability 1 - p, but it is another mask than the prompt's: keep where "
