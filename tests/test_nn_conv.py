@@ -1,0 +1,259 @@
+"""helpers.nn.conv and conv_backward against F.conv2d, torch.nn.grad, F.conv_transpose2d and scipy.signal:
+values and gradients (first and second order) in float64 at 1e-10, sizes, parameter counts and every error."""
+
+import random as pyrandom
+
+import numpy as np
+import pytest
+import scipy.signal
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.nn import conv
+from helpers.nn.conv import conv2d, conv2d_loops, conv_output_size, conv_parameter_count, windows
+from helpers.nn.conv_backward import conv2d_backward, conv2d_input, conv2d_weight
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+F64 = torch.float64
+TOL = {"rtol": 1e-10, "atol": 1e-10}
+IMPLEMENTATIONS = {"unfold": conv2d, "loops": conv2d_loops}
+
+# (input shape, weight shape, keyword arguments): ints, tuples, "same"/"valid", dilation, groups, unbatched
+CASES = {
+    "plain": ((2, 3, 7, 8), (4, 3, 3, 3), {}),
+    "padding": ((2, 3, 6, 6), (4, 3, 3, 3), {"padding": 1}),
+    "stride-tuple": ((2, 2, 9, 8), (3, 2, 3, 2), {"stride": (2, 3), "padding": (1, 2)}),
+    "stride-past-kernel": ((1, 2, 9, 9), (2, 2, 2, 2), {"stride": 3}),
+    "dilation": ((2, 2, 9, 9), (3, 2, 3, 3), {"dilation": (2, 1), "padding": 1, "stride": (1, 2)}),
+    "same-odd": ((2, 3, 6, 7), (2, 3, 3, 5), {"padding": "same"}),
+    "same-even": ((2, 2, 6, 7), (3, 2, 2, 4), {"padding": "same", "dilation": (1, 3)}),
+    "valid": ((2, 2, 5, 6), (3, 2, 2, 3), {"padding": "valid"}),
+    "groups": ((2, 4, 6, 6), (6, 2, 3, 3), {"groups": 2, "padding": 1, "stride": 2}),
+    "depthwise": ((2, 3, 7, 7), (3, 1, 3, 3), {"groups": 3, "dilation": 2}),
+    "one-by-one": ((3, 4, 5, 5), (2, 4, 1, 1), {"stride": 2}),
+    "unbatched": ((3, 6, 6), (2, 3, 3, 3), {"padding": (0, 1)}),
+    "big-padding": ((1, 1, 3, 4), (2, 1, 2, 2), {"padding": 3, "stride": 2}),
+}
+
+
+def random(*shape, seed=0, device="cpu", dtype=F64):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(tuple(shape), generator=g, dtype=F64).to(device=device, dtype=dtype)
+
+
+def leaf(x):
+    return x.detach().clone().requires_grad_(True)
+
+
+def close(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device and torch.allclose(a, b, **TOL)
+
+
+def tensors(input_shape, weight_shape, device, bias=True, seed=0):
+    x, w = random(*input_shape, seed=seed, device=device), random(*weight_shape, seed=seed + 1, device=device)
+    return x, w, (random(weight_shape[0], seed=seed + 2, device=device) if bias else None)
+
+
+def check_against_torch(fn, x, w, b, kwargs):
+    """fn(x, w, b, **kwargs) == F.conv2d(...), and so are the gradients of a random weighting of the output."""
+    ours_in = [leaf(t) for t in (x, w, b) if t is not None]
+    torch_in = [leaf(t) for t in (x, w, b) if t is not None]
+    ours, theirs = fn(*ours_in, **kwargs), F.conv2d(*torch_in, **kwargs)
+    assert close(ours, theirs) and ours.is_contiguous()
+    g = random(*theirs.shape, seed=99, device=theirs.device)
+    for a, e in zip(torch.autograd.grad(ours, ours_in, g), torch.autograd.grad(theirs, torch_in, g)):
+        assert close(a, e)
+
+
+# ---------------------------------------------------------------- forward and autograd against F.conv2d
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_values_and_gradients_match_f_conv2d(device, impl, case):
+    input_shape, weight_shape, kwargs = CASES[case]
+    for bias in (True, False):
+        check_against_torch(IMPLEMENTATIONS[impl], *tensors(input_shape, weight_shape, device, bias), kwargs)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_random_configurations_match_f_conv2d(device):
+    rng = pyrandom.Random(0)
+    for trial in range(40):
+        groups = rng.choice([1, 1, 2, 3])
+        kernel, dilation = (rng.randint(1, 4), rng.randint(1, 4)), (rng.randint(1, 2), rng.randint(1, 3))
+        stride = (rng.randint(1, 3), rng.randint(1, 3))
+        padding = rng.choice([0, 2, (1, 0), "valid", "same"])
+        stride = 1 if padding == "same" else stride
+        input_shape = (rng.randint(1, 3), groups * rng.randint(1, 2), rng.randint(4, 9), rng.randint(4, 9))
+        weight_shape = (groups * rng.randint(1, 2), input_shape[1] // groups, *kernel)
+        kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+        try:
+            F.conv2d(torch.zeros(input_shape), torch.zeros(weight_shape), **kwargs)
+        except RuntimeError:  # the kernel does not fit: the error tests cover it
+            continue
+        for fn in IMPLEMENTATIONS.values():
+            check_against_torch(fn, *tensors(input_shape, weight_shape, device, seed=trial), kwargs)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_chunked_unfolding_gives_the_same_values_and_gradients(device, monkeypatch):
+    monkeypatch.setattr(conv, "COLUMN_BYTES", 1000)  # a few examples per chunk; one when an example is larger
+    for input_shape, weight_shape, kwargs in (CASES["groups"], CASES["dilation"], ((7, 2, 5, 5), (3, 2, 2, 2), {})):
+        check_against_torch(conv2d, *tensors(input_shape, weight_shape, device), kwargs)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_float32_and_empty_batches(device):
+    x, w, b = tensors((3, 4, 8, 8), (5, 4, 3, 3), device)
+    ours = conv2d(x.float(), w.float(), b.float(), padding=1, stride=2)
+    assert ours.dtype == torch.float32
+    assert torch.allclose(ours.double(), F.conv2d(x, w, b, padding=1, stride=2), rtol=1e-5, atol=1e-5)
+    empty = torch.zeros(0, 4, 8, 8, dtype=F64, device=device)
+    assert close(conv2d(empty, w, b), F.conv2d(empty, w, b)) and close(conv2d_loops(empty, w, b), F.conv2d(empty, w, b))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_second_derivatives_match_torch(device):
+    """conv2d's backward is built from differentiable operations, so gradients of gradients work (e.g. for a
+    gradient penalty), and they agree with torch's."""
+    x, w, b = tensors((2, 4, 6, 6), (6, 2, 3, 3), device)
+    kwargs = {"stride": 2, "padding": 1, "groups": 2, "dilation": (1, 2)}
+    v = random(2, 6, 3, 2, seed=5, device=device)
+    results = []
+    for fn in (conv2d, F.conv2d):
+        xl, wl, bl = leaf(x), leaf(w), leaf(b)
+        gx, gw = torch.autograd.grad((fn(xl, wl, bl, **kwargs) ** 2 * v).sum(), (xl, wl), create_graph=True)
+        results.append(torch.autograd.grad(gx.sin().sum() + gw.square().sum(), (xl, wl, bl)))
+    for a, e in zip(*results):
+        assert close(a, e)
+
+
+# ---------------------------------------------------------------- the backward pass, written as convolutions
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+def test_conv2d_backward_matches_autograd(device, case):
+    input_shape, weight_shape, kwargs = CASES[case]
+    x, w, b = tensors(input_shape, weight_shape, device)
+    xl, wl, bl = leaf(x), leaf(w), leaf(b)
+    y = conv2d_loops(xl, wl, bl, **kwargs)  # plain autograd through the loops: no hand-written backward in it
+    g = random(*y.shape, seed=7, device=device)
+    expected = torch.autograd.grad(y, (xl, wl, bl), g)
+    ours = conv2d_backward(g, x, w, **kwargs)
+    for a, e in zip(ours, expected):
+        assert close(a, e)
+    assert conv2d_backward(g, x, w, **kwargs, bias=False)[2] is None
+    if not isinstance(kwargs.get("padding"), str) and x.ndim == 4:  # torch.nn.grad takes numbers only
+        assert close(conv2d_input(x.shape, w, g, **kwargs), nn.grad.conv2d_input(x.shape, w, g, **kwargs))
+        assert close(conv2d_weight(x, w.shape, g, **kwargs), nn.grad.conv2d_weight(x, w.shape, g, **kwargs))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", ["plain", "stride-tuple", "dilation", "stride-past-kernel", "big-padding"])
+def test_grad_weight_is_the_correlation_of_the_input_with_grad_output(device, case):
+    """dL/dw = conv2d(x^T, g^T, stride=dilation, dilation=stride)^T, cut to the kernel's size."""
+    input_shape, weight_shape, kwargs = CASES[case]
+    x, w, _ = tensors(input_shape, weight_shape, device)
+    stride, padding, dilation = kwargs.get("stride", 1), kwargs.get("padding", 0), kwargs.get("dilation", 1)
+    g = random(*F.conv2d(x, w, **kwargs).shape, seed=8, device=device)
+    as_conv = conv2d(x.transpose(0, 1), g.transpose(0, 1), padding=padding, stride=dilation, dilation=stride)
+    kh, kw = weight_shape[2:]
+    assert close(conv2d_weight(x, w.shape, g, **kwargs), as_conv[:, :, :kh, :kw].transpose(0, 1).contiguous())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", ["plain", "padding", "stride-tuple", "dilation", "groups", "stride-past-kernel"])
+def test_grad_input_is_a_transposed_convolution(device, case):
+    """dL/dx = F.conv_transpose2d(g, w, ...), with output_padding = the rows and columns no window reached."""
+    input_shape, weight_shape, kwargs = CASES[case]
+    x, w, _ = tensors(input_shape, weight_shape, device)
+    g = random(*F.conv2d(x, w, **kwargs).shape, seed=9, device=device)
+    stride, padding = conv._pair(kwargs.get("stride", 1), "stride"), conv._pair(kwargs.get("padding", 0), "padding")
+    dilation, groups = conv._pair(kwargs.get("dilation", 1), "dilation"), kwargs.get("groups", 1)
+    reached = [(g.shape[2 + i] - 1) * stride[i] + dilation[i] * (w.shape[2 + i] - 1) + 1 for i in (0, 1)]
+    missed = [x.shape[2 + i] + 2 * padding[i] - reached[i] for i in (0, 1)]
+    transposed = F.conv_transpose2d(g, w, None, stride, padding, missed, groups, dilation)
+    assert close(conv2d_input(x.shape, w, g, **kwargs), transposed)
+
+
+# ---------------------------------------------------------------- the flip convention: scipy.signal
+@pytest.mark.parametrize("kernel", [(3, 3), (2, 3), (1, 4)])
+def test_a_single_channel_is_scipys_correlate2d_and_convolve2d_flips_the_kernel(kernel):
+    image, k = random(7, 9, seed=10), random(*kernel, seed=11)
+    x, w = image[None, None], k[None, None]
+    a, b = image.numpy(), k.numpy()
+    assert np.allclose(conv2d(x, w)[0, 0].numpy(), scipy.signal.correlate2d(a, b, mode="valid"), **TOL)
+    full = conv2d(x, w, padding=(kernel[0] - 1, kernel[1] - 1))[0, 0].numpy()
+    assert np.allclose(full, scipy.signal.correlate2d(a, b, mode="full"), **TOL)
+    flipped = conv2d(x, w.flip(-2, -1))[0, 0].numpy()  # convolution in the mathematicians' sense
+    assert np.allclose(flipped, scipy.signal.convolve2d(a, b, mode="valid"), **TOL)
+    if kernel[0] % 2 and kernel[1] % 2:  # for odd kernels "same" centres the kernel in both libraries
+        assert np.allclose(conv2d(x, w, padding="same")[0, 0].numpy(), scipy.signal.correlate2d(a, b, "same"), **TOL)
+
+
+# ---------------------------------------------------------------- views, sizes and parameter counts
+def test_windows_is_a_view_of_every_receptive_field():
+    x = random(2, 3, 9, 10, seed=12)
+    fields = windows(x, (2, 3), (2, 1), (3, 2))
+    assert fields.shape == (2, 3, 3, 6, 2, 3) and fields.data_ptr() == x.data_ptr()
+    for a, b, i, j in [(0, 0, 0, 0), (2, 5, 1, 2), (1, 3, 1, 0)]:
+        assert torch.equal(fields[:, :, a, b, i, j], x[:, :, a * 2 + i * 3, b * 1 + j * 2])
+
+
+def test_conv_output_size_is_the_shape_torch_computes():
+    for size, k, s, p, d in [(7, 3, 1, 0, 1), (8, 3, 2, 1, 1), (9, 2, 3, 0, 1), (10, 3, 2, 2, 3), (5, 5, 1, 0, 1)]:
+        out = F.conv2d(torch.zeros(1, 1, size, size), torch.zeros(1, 1, k, k), stride=s, padding=p, dilation=d)
+        assert conv_output_size(size, k, s, p, d) == out.shape[-1]
+        assert isinstance(conv_output_size(size, k, s, p, d), int)
+    assert conv_output_size((28, 30), 5, (1, 2), (2, 0)) == (28, 13)
+    with pytest.raises(ValueError, match="does not fit"):
+        conv_output_size(4, 3, dilation=2)
+
+
+@pytest.mark.parametrize("args", [(3, 16, 3, 1, True), (16, 32, (3, 5), 1, False), (8, 12, 3, 4, True),
+                                  (6, 6, 3, 6, True), (1, 4, 1, 1, True)])
+def test_conv_parameter_count_is_nn_conv2ds(args):
+    in_channels, out_channels, kernel_size, groups, bias = args
+    layer = nn.Conv2d(in_channels, out_channels, kernel_size, groups=groups, bias=bias)
+    assert conv_parameter_count(in_channels, out_channels, kernel_size, groups, bias) == sum(
+        p.numel() for p in layer.parameters())
+    with pytest.raises(ValueError, match="divisible by groups"):
+        conv_parameter_count(6, 4, 3, groups=4)
+
+
+# ---------------------------------------------------------------- errors, one per message
+X, W = torch.zeros(2, 4, 6, 6), torch.zeros(6, 4, 3, 3)
+ERRORS = {  # name: (arguments, our message, exception, whether torch raises too)
+    "input-rank-2": ((torch.zeros(4, 6), W), "Expected 3D \\(unbatched\\) or 4D", ValueError, True),
+    "input-rank-5": ((torch.zeros(1, 2, 4, 6, 6), W), "Expected 3D \\(unbatched\\) or 4D", ValueError, True),
+    "weight-rank": ((X, torch.zeros(6, 4, 3)), "weight of shape \\(C_out, C_in / groups, kH, kW\\)", ValueError, True),
+    "channels": ((X, torch.zeros(6, 3, 3, 3)), "to have 3 channels, but got 4 channels", ValueError, True),
+    "groups-out": ((X, torch.zeros(5, 2, 3, 3), None, 1, 0, 1, 2), "divisible by 2 at dimension 0", ValueError, True),
+    "groups-in": ((X, torch.zeros(6, 2, 3, 3), None, 1, 0, 1, 3), "groups divides C_in", ValueError, True),
+    "groups-zero": ((X, W, None, 1, 0, 1, 0), "non-positive groups", ValueError, True),
+    "same-stride": ((X, W, None, 2, "same"), "padding='same' is not supported for strided", ValueError, True),
+    "padding-string": ((X, W, None, 1, "full"), "Invalid padding string: 'full'", ValueError, True),
+    "kernel-too-big": ((X, torch.zeros(6, 4, 7, 7)), "Kernel size can't be greater", ValueError, True),
+    "dilated-too-big": ((X, W, None, 1, 0, 3), "Kernel size: \\(7 x 7\\)", ValueError, True),
+    "negative-padding": ((X, W, None, 1, -1), "negative padding", ValueError, True),
+    "stride-zero": ((X, W, None, 0), "non-positive stride", ValueError, True),
+    "dilation-zero": ((X, W, None, 1, 0, 0), "non-positive dilation", ValueError, True),
+    "bias-shape": ((X, W, torch.zeros(5)), "expected bias to be 1-dimensional with 6 elements", ValueError, True),
+    "stride-length": ((X, W, None, (1, 2, 3)), "a list of 2 values", ValueError, True),
+    "stride-float": ((X, W, None, 1.5), "stride must be an int or a tuple of 2 ints", TypeError, True),
+    "dtype": ((X, W.double()), "same dtype and device", TypeError, True),
+}
+
+
+@pytest.mark.parametrize("name", ERRORS)
+@pytest.mark.parametrize("impl", IMPLEMENTATIONS)
+def test_errors_are_clear_and_torch_raises_too(name, impl):
+    args, message, error, torch_raises = ERRORS[name]
+    with pytest.raises(error, match=message):
+        IMPLEMENTATIONS[impl](*args)
+    if torch_raises:
+        with pytest.raises((RuntimeError, TypeError)):
+            F.conv2d(*args)
