@@ -43,8 +43,8 @@ def _pair(value: IntPair, name: str, where: str = "conv2d") -> tuple[int, int]:
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise TypeError(f"{where}: {name} must be an int or a tuple of 2 ints (height, width), got {value!r}.")
     if len(values) not in (1, 2):
-        raise ValueError(f"expected {name} to be a single integer value or a list of 2 values to match the "
-                         f"convolution dimensions, but got {name}={list(values)}. Pass ({name}_h, {name}_w).")
+        raise ValueError(f"{where}: expected {name} to be a single integer value or a list of 2 values (height, "
+                         f"width), but got {name}={list(values)}. Pass ({name}_h, {name}_w).")
     return (values[0], values[-1])
 
 
