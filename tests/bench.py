@@ -3,6 +3,8 @@
 - each notebook executed in a fresh kernel (solutions in strict mode, chapters in student mode);
 - a cached `jupyter-book build` with nothing changed;
 - the unit tests;
+- one step of each helpers.optim optimizer vs torch.optim's;
+- helpers.nn.conv.conv2d (unfold + matmul) forward + backward vs F.conv2d, on one thread;
 - the grader: 30 submissions of chapter 1 with -j 2, and its overhead per submission beyond executing the
   notebook (grading one submission minus executing the same notebook in the grader's kernel settings).
 """
@@ -89,6 +91,41 @@ def optimizer_steps(repeats: int = 200) -> None:
               flush=True)
 
 
+def conv2d_steps(rounds: int = 7) -> None:
+    """helpers.nn.conv.conv2d forward + backward vs F.conv2d, one thread, float32, 3x3 kernels with padding 1:
+    batch 64 of 8x8 through 1 -> 16 -> 32 channels, and batch 32 of 32x32 through 64 -> 64 (input gradient too)."""
+    import torch
+    import torch.nn.functional as F
+
+    from helpers.nn.conv import conv2d
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    cases = {"batch 64, 1->16->32 channels, 8x8": (torch.randn(64, 1, 8, 8), [(1, 16), (16, 32)], 30),
+             "batch 32, 64->64 channels, 32x32": (torch.randn(32, 64, 32, 32, requires_grad=True), [(64, 64)], 2)}
+    def step(conv, x: torch.Tensor, layers: list) -> None:
+        for weight, bias in layers:
+            x = conv(x, weight, bias, padding=1)
+        x.sum().backward()
+
+    for name, (x, channels, repeats) in cases.items():
+        layers = [(torch.randn(o, i, 3, 3).requires_grad_(), torch.randn(o).requires_grad_()) for i, o in channels]
+        best = {conv2d: float("inf"), F.conv2d: float("inf")}
+        for conv in best:  # warm up
+            step(conv, x, layers)
+        for _ in range(rounds):  # interleaved, the best round of each: the least disturbed by other load
+            for conv in best:
+                start = time.perf_counter()
+                for _ in range(repeats):
+                    step(conv, x, layers)
+                best[conv] = min(best[conv], 1e3 * (time.perf_counter() - start) / repeats)
+        ours, theirs = best[conv2d], best[F.conv2d]
+        print(f"conv2d {name}: ours {ours:.2f} ms vs F.conv2d {theirs:.2f} ms per forward+backward "
+              f"(ratio {ours / theirs:.2f}, budget 3x)", flush=True)
+    torch.set_num_threads(threads)
+
+
 def main() -> None:
     for folder, strict in (("solutions", "1"), ("chapters", "not-attempted")):
         for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
@@ -100,6 +137,7 @@ def main() -> None:
     unit = timed([sys.executable, "-m", "pytest", "-q", "-n", "2", "tests", "-m", "not site"])
     print(f"unit tests: {unit:.1f} s", flush=True)
     optimizer_steps()
+    conv2d_steps()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:

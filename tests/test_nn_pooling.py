@@ -35,6 +35,14 @@ def random(*shape, seed=0, device="cpu", ties=False):
     return x.to(device)
 
 
+def random_window(rng):
+    """A random kernel, stride, padding (at most half the kernel) and ceil_mode, shared by both poolings."""
+    kernel = (rng.randint(1, 4), rng.randint(1, 4))
+    return {"kernel_size": kernel, "stride": rng.choice([None, (rng.randint(1, 3), rng.randint(1, 3))]),
+            "padding": (rng.randint(0, kernel[0] // 2), rng.randint(0, kernel[1] // 2)),
+            "ceil_mode": rng.random() < 0.5}
+
+
 def close(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device and torch.allclose(a, b, **TOL)
 
@@ -74,10 +82,7 @@ def test_max_pool_values_indices_and_gradients_match_torch(device, dilation, cas
 def test_max_pool_random_configurations_match_torch(device):
     rng = pyrandom.Random(0)
     for trial in range(60):
-        kernel = (rng.randint(1, 4), rng.randint(1, 4))
-        kwargs = {"kernel_size": kernel, "stride": rng.choice([None, (rng.randint(1, 3), rng.randint(1, 3))]),
-                  "padding": (rng.randint(0, kernel[0] // 2), rng.randint(0, kernel[1] // 2)),
-                  "dilation": (rng.randint(1, 2), rng.randint(1, 2)), "ceil_mode": rng.random() < 0.5}
+        kwargs = {**random_window(rng), "dilation": (rng.randint(1, 2), rng.randint(1, 2))}
         x = random(2, 2, rng.randint(3, 9), rng.randint(3, 9), seed=trial, device=device, ties=trial % 2 == 0)
         try:
             y_torch, indices_torch = F.max_pool2d(x, **kwargs, return_indices=True)
@@ -134,10 +139,7 @@ def test_avg_pool_values_and_gradients_match_torch(device, include_pad, case):
 def test_avg_pool_random_configurations_and_integer_inputs_match_torch(device):
     rng = pyrandom.Random(1)
     for trial in range(60):
-        kernel = (rng.randint(1, 4), rng.randint(1, 4))
-        kwargs = {"kernel_size": kernel, "stride": rng.choice([None, (rng.randint(1, 3), rng.randint(1, 3))]),
-                  "padding": (rng.randint(0, kernel[0] // 2), rng.randint(0, kernel[1] // 2)),
-                  "ceil_mode": rng.random() < 0.5, "count_include_pad": rng.random() < 0.5,
+        kwargs = {**random_window(rng), "count_include_pad": rng.random() < 0.5,
                   "divisor_override": rng.choice([None, None, 3, -2])}
         x = random(2, 2, rng.randint(3, 9), rng.randint(3, 9), seed=trial, device=device)
         try:

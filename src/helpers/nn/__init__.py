@@ -4,6 +4,7 @@ One module per idea: ``activations``, ``losses``, ``linear`` (and its backward),
 network trained by hand-written matrix backprop), ``autograd`` (a scalar reverse-mode autograd),
 ``gradcheck`` (finite-difference gradient checking), ``rbf`` (radial basis function features),
 ``init`` (Xavier/Glorot and Kaiming/He initialisation), ``normalization`` (batch norm and its backward) and
-``dropout`` (inverted dropout and Monte-Carlo dropout).
+``dropout`` (inverted dropout and Monte-Carlo dropout); ``conv``, ``conv_backward`` (2-D convolution by loops and by
+unfold + matmul, its backward as convolutions) and ``pooling`` (max and average pooling, forward and backward).
 Import what you need, e.g. ``from helpers.nn import losses``.
 """

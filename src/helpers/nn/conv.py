@@ -19,7 +19,8 @@ torch): half on each side and, when that is odd (an even kernel), the extra row/
 ``conv2d_loops`` loops over the output positions and takes each sum as written. ``conv2d`` *unfolds* the
 input first (im2col): every receptive field becomes one row of a matrix X, (N H_out W_out, kH kW C_in), and
 the layer is a linear layer applied to every row, y = X W^T with W as (C_out, kH kW C_in) (per group).
-The rows are built a few examples at a time (``COLUMN_BYTES``): X holds kH kW copies of the input.
+X holds kH kW copies of the input, so it is built a few examples at a time (``COLUMN_BYTES``); the input is
+first copied channels-last, (N, H, W, C), so that each row is made of contiguous runs of C_in values.
 
 The backward pass, written as two more convolutions (``conv2d_input``, ``conv2d_weight``), is in
 ``helpers.nn.conv_backward``; ``conv2d`` uses it as its gradient.
@@ -34,7 +35,7 @@ __all__ = ["conv2d", "conv2d_loops", "conv_output_size", "conv_parameter_count",
 
 IntPair = int | tuple[int, ...]
 Pad4 = tuple[int, int, int, int]  # (top, bottom, left, right)
-COLUMN_BYTES = 4 * 2**20  # unfold at most this much at a time: one big matrix costs more (fresh memory) than a loop
+COLUMN_BYTES = 4 * 2**20  # build X this many bytes at a time: one huge, fresh matrix costs more than a short loop
 
 
 def _pair(value: IntPair, name: str, where: str = "conv2d") -> tuple[int, int]:
@@ -199,7 +200,8 @@ def _unfold_matmul(x: torch.Tensor, weight: torch.Tensor, stride, dilation, grou
 
 
 class _Conv2d(torch.autograd.Function):
-    """conv2d with its backward pass written out: ``conv2d_input`` and ``conv2d_weight``, two more convolutions."""
+    """conv2d with its backward pass written out: ``conv2d_input``, a transposed convolution of g, and
+    ``conv2d_weight``, the input correlated with g (``helpers.nn.conv_backward``)."""
 
     @staticmethod
     def forward(ctx, input, weight, bias, stride, padding, dilation, groups):

@@ -9,9 +9,9 @@ Pooling summarises every k x k window of every channel separately (no weights, c
     H_out = floor((H + 2 p - d (k - 1) - 1 + (s - 1 if ceil_mode else 0)) / s) + 1     (``pool_output_size``)
 
 The stride s defaults to the kernel size (windows side by side). Torch's rules, followed here: the padding
-is at most half the kernel, so no window lies wholly in the padding; with ``ceil_mode`` a last, partial
-window is added when some pixels would be left out, but only if it starts inside the input or its left
-padding (otherwise it would see padding alone), and what it lacks on the right counts as padding.
+is at most half the kernel size (k // 2, also when dilated), so no window lies wholly in the padding; with
+``ceil_mode`` a last, partial window is added when some pixels would be left out, but only if it starts
+inside the input or its left padding (else it would see padding alone); what it lacks counts as padding.
 
 The divisor D of the average is, as in torch, the window's size clipped to the padded input
 (``count_include_pad=True``, the default: zero padding counts, the ceil_mode overhang beyond it does not),
