@@ -8,34 +8,11 @@ import numbers
 
 import torch
 
-from helpers.exercises.catalogue.common import F64, gen, variance
+from helpers.exercises.catalogue.common import F64, SGD_FORBIDDEN, close_by_dtype, gen, variance
 from helpers.exercises.compare import choice, close, describe
 from helpers.exercises.forbid import NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Compare, Exercise, Mismatch, ResultKind
 from helpers.optim.newton import newton_step
-
-
-def _first_tensor(value) -> torch.Tensor | None:
-    """The first tensor in a (nested) tuple or list, or the value itself when it is one."""
-    if isinstance(value, torch.Tensor):
-        return value
-    if isinstance(value, (tuple, list)):
-        for item in value:
-            if (found := _first_tensor(item)) is not None:
-                return found
-    return None
-
-
-def _close_by_dtype(float64: tuple[float, float], float32: tuple[float, float]) -> Compare:
-    """close() with the (rtol, atol) of the case's dtype, read from the first tensor of the expected result:
-    float64 cases are checked tightly, float32 ones (whose rounding is ~1e-7) more loosely."""
-    tight, loose = close(*float64), close(*float32)
-
-    def compare(expected, got):
-        first = _first_tensor(expected)
-        return (tight if first is not None and first.dtype == torch.float64 else loose)(expected, got)
-
-    return compare
 
 
 # ---------------------------------------------------------------- the largest stable learning rate
@@ -274,8 +251,6 @@ def _momentum_old_buffer(param, grad, buf, lr, momentum):
     return param - lr * (grad if buf is None else buf), new_buf
 
 
-SGD_FORBIDDEN = ("torch.optim.SGD", "torch.optim.sgd.sgd", "torch.optim._functional.sgd", "helpers.optim.SGD")
-
 MOMENTUM = Exercise(
     id="04.momentum_step",
     title="One step of SGD with momentum, torch's way",
@@ -288,7 +263,7 @@ MOMENTUM = Exercise(
     ),
     reference=_momentum_step,
     cases=lambda: _momentum_cases(44),
-    compare=_close_by_dtype(float64=(1e-7, 1e-12), float32=(1e-5, 1e-6)),
+    compare=close_by_dtype(float64=(1e-7, 1e-12), float32=(1e-5, 1e-6)),
     items=("param", "momentum buffer"),
     forbidden=SGD_FORBIDDEN,
     instead="Two lines of tensor arithmetic: the buffer first, then the parameter.",
@@ -338,7 +313,7 @@ NESTEROV = Exercise(
     ),
     reference=_nesterov_step,
     cases=lambda: _momentum_cases(45, nesterov=True),
-    compare=_close_by_dtype(float64=(1e-7, 1e-12), float32=(1e-5, 1e-6)),
+    compare=close_by_dtype(float64=(1e-7, 1e-12), float32=(1e-5, 1e-6)),
     items=("param", "momentum buffer"),
     forbidden=SGD_FORBIDDEN,
     instead="Two lines of tensor arithmetic: the buffer first, then the parameter.",
@@ -439,7 +414,7 @@ ADAM = Exercise(
     ),
     reference=_adam_step,
     cases=_adam_cases,
-    compare=_close_by_dtype(float64=(1e-7, 0.0), float32=(1e-5, 1e-8)),
+    compare=close_by_dtype(float64=(1e-7, 0.0), float32=(1e-5, 1e-8)),
     items=("param", "exp_avg", "exp_avg_sq"),
     forbidden=("torch.optim.Adam", "torch.optim.AdamW", "torch.optim.adam.adam", "torch.optim._functional.adam",
                "torch.optim.adamw.adamw", "helpers.optim.Adam", "helpers.optim.AdamW",
@@ -705,7 +680,7 @@ CLIP = Exercise(
     ),
     reference=_clip_by_total_norm,
     cases=_clip_cases,
-    compare=_close_by_dtype(float64=(1e-7, 1e-12), float32=(1e-5, 1e-7)),
+    compare=close_by_dtype(float64=(1e-7, 1e-12), float32=(1e-5, 1e-7)),
     items=("clipped gradients", "total norm"),
     forbidden=("torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_norm", "torch.nn.utils.get_total_norm",
                "torch.nn.utils.clip_grads_with_norm_", "helpers.optim.clip_grad_norm_"),
@@ -903,7 +878,7 @@ BATCH_NORM = Exercise(
     ),
     reference=_batch_norm_forward,
     cases=_batch_norm_cases,
-    compare=_close_by_dtype(float64=(1e-7, 1e-10), float32=(1e-5, 1e-6)),
+    compare=close_by_dtype(float64=(1e-7, 1e-10), float32=(1e-5, 1e-6)),
     items=("y", "running_mean", "running_var"),
     forbidden=("torch.nn.functional.batch_norm", "torch.batch_norm", "torch.native_batch_norm", "torch.nn.BatchNorm1d",
                "torch.nn.BatchNorm2d", "torch.nn.BatchNorm3d", "torch.nn.functional.layer_norm", "torch.layer_norm",

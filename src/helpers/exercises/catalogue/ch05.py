@@ -9,8 +9,7 @@ import numbers
 import torch
 import torch.nn.functional as F
 
-from helpers.exercises.catalogue.ch04 import SGD_FORBIDDEN, _close_by_dtype
-from helpers.exercises.catalogue.common import F64, gen
+from helpers.exercises.catalogue.common import F64, SGD_FORBIDDEN, close_by_dtype, gen
 from helpers.exercises.compare import choice, close, describe
 from helpers.exercises.forbid import NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Compare, Exercise, Mismatch, ResultKind
@@ -63,7 +62,7 @@ WEIGHT_DECAY = Exercise(
     ),
     reference=_sgd_weight_decay_step,
     cases=_weight_decay_cases,
-    compare=_close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-5, 1e-6)),
+    compare=close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-5, 1e-6)),
     forbidden=SGD_FORBIDDEN,
     instead="One line of tensor arithmetic: the decay term joins the gradient, then the step.",
     hints=[
@@ -165,7 +164,7 @@ L1_PROX = Exercise(
     ),
     reference=_l1_prox_step,
     cases=_l1_prox_cases,
-    compare=_close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-5, 1e-6)),
+    compare=close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-5, 1e-6)),
     forbidden=("torch.nn.functional.softshrink", "torch._C._nn.softshrink", "torch.nn.Softshrink",
                "helpers.nn.activations.softshrink"),
     instead="torch.sign, .abs() and torch.clamp(..., min=0) (or torch.where) make the soft threshold.",
@@ -362,7 +361,7 @@ RIDGE = Exercise(
     ),
     reference=_ridge_fit,
     cases=_ridge_cases,
-    compare=_close_by_dtype(float64=(1e-7, 1e-9), float32=(1e-4, 1e-5)),
+    compare=close_by_dtype(float64=(1e-7, 1e-9), float32=(1e-4, 1e-5)),
     items=("coef", "intercept"),
     forbidden=("sklearn.linear_model.Ridge", "sklearn.linear_model.RidgeCV", "sklearn.linear_model.ridge_regression",
                "helpers.linear_model.Ridge", "helpers.linear_model.ridge_path", *NUMPY_ESCAPE),
@@ -612,7 +611,7 @@ LABEL_SMOOTHING = Exercise(
     ),
     reference=_smoothed_cross_entropy,
     cases=_label_smoothing_cases,
-    compare=_close_by_dtype(float64=(1e-9, 1e-12), float32=(1e-5, 1e-6)),
+    compare=close_by_dtype(float64=(1e-9, 1e-12), float32=(1e-5, 1e-6)),
     forbidden=("torch.nn.functional.cross_entropy", "torch._C._nn.cross_entropy_loss", "torch.nn.CrossEntropyLoss",
                "helpers.nn.losses.cross_entropy", "helpers.nn.losses.smooth_targets"),
     instead="F.log_softmax(logits, dim=1) gives stable log-probabilities and F.one_hot(target, K) the one-hot rows.",
@@ -733,7 +732,7 @@ DROPOUT = Exercise(
     ),
     reference=_inverted_dropout,
     cases=_dropout_cases,
-    compare=_close_by_dtype(float64=(1e-12, 1e-14), float32=(1e-6, 1e-7)),
+    compare=close_by_dtype(float64=(1e-12, 1e-14), float32=(1e-6, 1e-7)),
     forbidden=DROPOUT_FORBIDDEN,
     instead="u = torch.rand(x.shape, generator=generator, dtype=torch.float64) and u < 1 - p make the mask; multiply "
     "and divide yourself.",

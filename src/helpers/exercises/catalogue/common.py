@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import torch
 
+from helpers.exercises.compare import close
+from helpers.exercises.spec import Compare
+
 F64 = torch.float64
+
+# torch.optim.SGD under every name an answer can reach it by, and the book's twin (chapters 4 and 5)
+SGD_FORBIDDEN = ("torch.optim.SGD", "torch.optim.sgd.sgd", "torch.optim._functional.sgd", "helpers.optim.SGD")
 
 
 def gen(seed: int) -> torch.Generator:
@@ -18,3 +24,26 @@ def variance(x: torch.Tensor, correction: int = 1, dim: int = -1) -> torch.Tenso
     Known-wrong answers build on it: they may not call what the exercises forbid (``torch.var`` and friends).
     """
     return ((x - x.mean(dim, keepdim=True)) ** 2).sum(dim) / (x.shape[dim] - correction)
+
+
+def first_tensor(value) -> torch.Tensor | None:
+    """The first tensor in a (nested) tuple or list, or the value itself when it is one."""
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            if (found := first_tensor(item)) is not None:
+                return found
+    return None
+
+
+def close_by_dtype(float64: tuple[float, float], float32: tuple[float, float]) -> Compare:
+    """close() with the (rtol, atol) of the case's dtype, read from the first tensor of the expected result:
+    float64 cases are checked tightly, float32 ones (whose rounding is ~1e-7) more loosely."""
+    tight, loose = close(*float64), close(*float32)
+
+    def compare(expected, got):
+        first = first_tensor(expected)
+        return (tight if first is not None and first.dtype == torch.float64 else loose)(expected, got)
+
+    return compare
