@@ -2,17 +2,31 @@
 
 polynomial   least-squares polynomial regression (chapter 1)
 mlp          the multilayer perceptron, its weight-space symmetries, count_parameters (chapter 3)
+cnn          SmallCNN, a two-layer convolutional network for the 8x8 digits (chapter 6)
+blocks       vgg_block, ResidualBlock, DenseBlock, transition_block (chapter 6)
+classic      LeNet5, AlexNet, VGG16, layer for layer (chapter 6)
 """
 
+from helpers.models.blocks import DenseBlock, ResidualBlock, transition_block, vgg_block
+from helpers.models.classic import VGG16, AlexNet, LeNet5
+from helpers.models.cnn import SmallCNN
 from helpers.models.mlp import MLP, count_parameters, weight_space_symmetries
 from helpers.models.polynomial import PolynomialRegression, mse, polynomial_features, select_polynomial_degree
 
 __all__ = [
     "MLP",
+    "VGG16",
+    "AlexNet",
+    "DenseBlock",
+    "LeNet5",
     "PolynomialRegression",
+    "ResidualBlock",
+    "SmallCNN",
     "count_parameters",
     "mse",
     "polynomial_features",
     "select_polynomial_degree",
+    "transition_block",
+    "vgg_block",
     "weight_space_symmetries",
 ]
