@@ -205,6 +205,27 @@ def scipy_log_uniform(low, high, n, generator):
     return torch.from_numpy(scipy.stats.loguniform(low, high).rvs(n, random_state=seed))
 
 
+def numpy_equivariance_gap(f, x, shift):
+    """The gap with NumPy's roll: g(t) = np.roll(t, shift, axis=(-2, -1))."""
+    shifted = f(torch.from_numpy(np.roll(x.numpy(), shift, axis=(-2, -1)))).detach().numpy()
+    return float(np.abs(shifted - np.roll(f(x).detach().numpy(), shift, axis=(-2, -1))).max())
+
+
+def conv_output_size_by_running_conv2d(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Measure it: run F.conv2d on a (size x 1) image and read the output's height."""
+    image, kernel = torch.zeros(1, 1, size, 1), torch.zeros(1, 1, kernel_size, 1)
+    return F.conv2d(image, kernel, stride=(stride, 1), padding=(padding, 0), dilation=(dilation, 1)).shape[2]
+
+
+def vgg_head_count_parameters():
+    from helpers.models import count_parameters
+
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(),
+                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 16 * 16, 10))
+    return count_parameters(model)
+
+
 LIBRARY_ANSWERS = {
     "01.posterior": lambda: __import__("helpers").stats.bayes_posterior(torch.tensor([0.01, 0.99]),
                                                                         torch.tensor([0.95, 0.05]))[0].item(),
@@ -259,6 +280,14 @@ LIBRARY_ANSWERS = {
     "05.label_smoothing": lambda logits, target, eps: F.cross_entropy(logits, target, label_smoothing=eps),
     "05.inverted_dropout": lambda x, p, training, generator: F.dropout(x, p, training),
     "05.log_uniform": scipy_log_uniform,
+    "06.conv2d_single": lambda image, kernel: F.conv2d(image[None, None], kernel[None, None])[0, 0],
+    "06.equivariance_gap": numpy_equivariance_gap,
+    "06.conv2d": F.conv2d,
+    "06.output_size": conv_output_size_by_running_conv2d,
+    "06.max_pool2d": F.max_pool2d,
+    "06.conv_weight_grad": torch.nn.grad.conv2d_weight,
+    "06.param_count": vgg_head_count_parameters,
+    "06.saliency": lambda model, x, target: __import__("helpers.interpret").interpret.saliency(model, x, target),
 }
 
 

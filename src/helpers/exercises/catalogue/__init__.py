@@ -1,7 +1,8 @@
 """The exercise catalogue: one module per chapter, listed in ``CHAPTERS``.
 
 A chapter module defines ``EXERCISES``, a list of ``helpers.exercises.spec.Exercise``. To add a chapter,
-write ``chNN.py`` and add its name here; the catalogue test then checks every entry.
+write ``chNN.py`` (or a package ``chNN/`` whose ``__init__`` defines ``EXERCISES``) and add its name here; the
+catalogue test then checks every entry.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import importlib
 
 from helpers.exercises.spec import Exercise
 
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06")
 
 
 @functools.lru_cache(maxsize=1)

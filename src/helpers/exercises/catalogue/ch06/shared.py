@@ -1,0 +1,70 @@
+"""What the chapter 6 exercises share: the library calls they forbid, an integer comparison, seeded modules."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from helpers.exercises.compare import describe
+from helpers.exercises.forbid import NUMPY_ESCAPE
+from helpers.exercises.spec import Compare, Mismatch, ResultKind
+
+# Every convolution torch has (a 2-D one is a 3-D one of depth 1, or a transposed one with the kernel flipped).
+CONVOLUTIONS = (
+    "torch.nn.functional.conv2d", "torch.conv2d", "torch.nn.Conv2d", "torch.nn.functional.conv1d", "torch.conv1d",
+    "torch.nn.Conv1d", "torch.nn.functional.conv3d", "torch.conv3d", "torch.nn.Conv3d",
+    "torch.nn.functional.conv_transpose1d", "torch.nn.functional.conv_transpose2d",
+    "torch.nn.functional.conv_transpose3d", "torch.conv_transpose1d", "torch.conv_transpose2d",
+    "torch.conv_transpose3d",
+    "torch.nn.ConvTranspose1d", "torch.nn.ConvTranspose2d", "torch.nn.ConvTranspose3d", "torch.convolution",
+    "torch._convolution", "torch.ops.aten.convolution", "torch.ops.aten.conv2d", "torch.ops.aten._convolution",
+)
+# SciPy's correlations and convolutions, reached through NumPy (which the checker cannot watch).
+SCIPY_CONVOLUTIONS = (
+    "scipy.signal.correlate2d", "scipy.signal.convolve2d", "scipy.signal.correlate", "scipy.signal.convolve",
+    "scipy.signal.fftconvolve", "scipy.signal.oaconvolve", "scipy.ndimage.correlate", "scipy.ndimage.convolve",
+    *NUMPY_ESCAPE,
+)
+UNFOLD = ("torch.nn.functional.unfold", "torch.nn.Unfold", "torch.Tensor.unfold", "torch._C._nn.im2col")
+# The book's own convolutions (helpers.nn.conv_backward.conv2d_input is a transposed convolution).
+BOOKS_CONVOLUTIONS = ("helpers.nn.conv.conv2d", "helpers.nn.conv.conv2d_loops", "helpers.nn.conv_backward.conv2d_input")
+# What a convolution layer written by hand may not call (F.unfold and Tensor.unfold are allowed there).
+CONVOLUTION_LAYER = (*CONVOLUTIONS, *SCIPY_CONVOLUTIONS, *BOOKS_CONVOLUTIONS)
+MAX_POOLS = (
+    "torch.nn.functional.max_pool2d", "torch.nn.functional.max_pool2d_with_indices", "torch.max_pool2d",
+    "torch._C._nn.max_pool2d_with_indices", "torch.mkldnn_max_pool2d", "torch.quantized_max_pool2d",
+    "torch.nn.MaxPool2d", "torch.nn.functional.adaptive_max_pool2d", "torch._C._nn.adaptive_max_pool2d",
+    "torch.nn.AdaptiveMaxPool2d", "torch.nn.functional.fractional_max_pool2d", "torch._C._nn.fractional_max_pool2d",
+    "torch.nn.FractionalMaxPool2d", "torch.nn.functional.max_pool1d", "torch.max_pool1d",
+    "torch.max_pool1d_with_indices", "torch.nn.MaxPool1d", "torch.nn.functional.max_pool3d", "torch.max_pool3d",
+    "torch.nn.MaxPool3d", "helpers.nn.pooling.max_pool2d",
+)
+
+
+def whole_number(what: str) -> Compare:
+    """Exact equality of whole numbers; a float with the right value is rejected as the wrong type.
+
+    what: what the number counts, for the message ("a size", "a number of parameters").
+    """
+
+    def compare(expected, got):
+        value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != expected:
+            return Mismatch(f"expected {describe(expected)}, got {describe(value)}")
+        if isinstance(expected, numbers.Integral) and not isinstance(value, numbers.Integral):
+            return Mismatch(f"returned {float(value)!r}, a float: {what} is a whole number, return an int "
+                            "(// gives one; / gives a float)", kind=ResultKind.WRONG_TYPE)
+        return None
+
+    return compare
+
+
+def seeded(seed: int, build: Callable[[], nn.Module], dtype: torch.dtype = torch.float64) -> nn.Module:
+    """build() with torch's global generator seeded, and that generator left as it was: the same weights on every
+    call, and the reader's own random stream untouched. The module stays in training mode, as after training."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build().to(dtype)
