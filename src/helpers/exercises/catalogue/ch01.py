@@ -494,7 +494,7 @@ SELECT_DEGREE = Exercise(
     reference=select_polynomial_degree,
     cases=_selection_cases,
     compare=equal(),
-    forbidden=("helpers.models.select_polynomial_degree", "sklearn.model_selection.GridSearchCV",
+    forbidden=("helpers.models.polynomial.select_polynomial_degree", "sklearn.model_selection.GridSearchCV",
                "sklearn.model_selection.validation_curve"),
     instead="Fit PolynomialRegression(d) for each degree in a loop and keep the best validation error.",
     hints=[

@@ -714,7 +714,7 @@ SYMMETRIES = Exercise(
         "sign flips of tanh units? Return an integer."
     ),
     reference=lambda: weight_space_symmetries(SYMMETRY_LAYERS),
-    forbidden=("helpers.models.weight_space_symmetries",),
+    forbidden=("helpers.models.mlp.weight_space_symmetries",),
     instead="Count by hand with math.factorial and powers of 2.",
     cases=lambda: [Case("hidden layers of 5 and 3 tanh units", (),
                         "Each hidden layer has its own M! 2^M symmetries, and they combine freely.")],
