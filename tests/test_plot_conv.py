@@ -2,6 +2,7 @@
 
 import io
 import re
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -199,3 +200,13 @@ def test_pooling_windows_rejects_an_unknown_mode_and_a_bad_window():
         plot.pooling_windows(np.zeros((4, 4)), 2, mode="min")
     with pytest.raises(ValueError):
         plot.pooling_windows(np.zeros((2, 2)), 3)
+
+
+def test_maps_row_with_colourbars_saves_twice_without_a_tight_layout_warning():
+    """IPython's inline backend saves with bbox_inches="tight" after a first draw: no layout warning may appear."""
+    fig = plot.maps_row([np.ones((8, 8)), np.eye(6) - 0.5], ["input", "signed"], suptitle="s", diverging=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.savefig(io.BytesIO(), format="png")
+        fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    plt.close(fig)

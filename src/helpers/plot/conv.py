@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
@@ -84,7 +85,10 @@ def _row_of_maps(shapes, cell: float, gap: float, margins=(0.6, 0.2, 0.6, 0.5)) 
     tallest = max(h for h, _ in shapes)
     width = left + right + cell * sum(w for _, w in shapes) + gap * (len(shapes) - 1)
     height = bottom + top + cell * tallest
-    fig = plt.figure(figsize=(width, height), layout="none")
+    fig = plt.figure(figsize=(width, height))
+    # a placeholder engine, not None: with None, the house style's figure.autolayout brings tight_layout back at
+    # the first draw, and it warns about the hand-placed colourbar axes
+    fig.set_layout_engine(PlaceHolderLayoutEngine(adjust_compatible=True, colorbar_gridspec=False))
     axes, x = [], left
     for h, w in shapes:
         y = bottom + cell * (tallest - h) / 2
