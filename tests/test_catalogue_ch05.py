@@ -7,7 +7,6 @@ chapter 5 joins CHAPTERS together with its notebook."""
 import copy
 import itertools
 import math
-import types
 
 import numpy as np
 import pytest
@@ -20,7 +19,6 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from helpers.exercises import Outcome, feedback
 from helpers.exercises.catalogue import ch05
-from helpers.exercises.forbid import resolve
 from helpers.exercises.runner import call_all, judge, run
 from helpers.exercises.spec import Kind, ResultKind
 from helpers.nn.dropout import dropout
@@ -107,27 +105,7 @@ def test_cases_are_deterministic():
                     assert x == y, exercise.id
 
 
-# ---- what tests/test_forbid.py checks of every chapter ------------------------------------------------
-
-
-@pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_forbidden_names_exist_and_are_functions(exercise_id):
-    names = EXERCISES[exercise_id].forbidden
-    assert all(resolve(name) is not None for name in names), [n for n in names if resolve(n) is None]
-    assert not [name for name in names if isinstance(resolve(name), types.ModuleType)]
-
-
-def test_every_implement_exercise_has_a_library_answer():
-    implement = {e.id for e in ch05.EXERCISES if e.kind in (Kind.IMPLEMENT, Kind.NUMBER)}
-    assert all(EXERCISES[i].forbidden for i in implement)
-    assert set(LIBRARY_ANSWERS) >= implement
-
-
-@pytest.mark.parametrize("exercise_id", sorted(i for i in LIBRARY_ANSWERS if i.startswith("05.")))
-def test_the_forbidden_library_call_scores_nothing(exercise_id):
-    report = run(EXERCISES[exercise_id], LIBRARY_ANSWERS[exercise_id], include_hidden=True)
-    assert report.outcome is Outcome.INCORRECT and report.score == 0, report.first_failure
-    assert report.first_failure.kind is ResultKind.FORBIDDEN
+# ---- the library answers (test_forbid.py checks that every one is caught) ------------------------------
 
 
 def test_the_library_answers_agree_with_the_references_when_allowed():

@@ -5,7 +5,6 @@ tests/test_forbid.py make of every chapter in CHAPTERS, run on this module direc
 chapter's notebook exists (tests/test_catalogue.py runs the worked solutions from solutions/ once it does)."""
 
 import math
-import types
 
 import numpy as np
 import pytest
@@ -18,7 +17,6 @@ from torch import nn
 from helpers.exercises import Outcome, feedback
 from helpers.exercises.catalogue import CHAPTERS, ch06, of_chapter
 from helpers.exercises.catalogue.ch06 import convolution, gradients, layers, networks
-from helpers.exercises.forbid import resolve
 from helpers.exercises.runner import call_all, judge, run
 from helpers.exercises.spec import Kind, ResultKind
 from helpers.models import count_parameters
@@ -118,27 +116,7 @@ def test_cases_are_deterministic_and_leave_the_global_generator_alone():
     assert torch.equal(torch.get_rng_state(), state), "building the cases' modules must not draw from torch's stream"
 
 
-# ---- what tests/test_forbid.py checks of every chapter ------------------------------------------------
-
-
-@pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_forbidden_names_exist_and_are_functions(exercise_id):
-    names = EXERCISES[exercise_id].forbidden
-    assert all(resolve(name) is not None for name in names), [n for n in names if resolve(n) is None]
-    assert not [name for name in names if isinstance(resolve(name), types.ModuleType)]
-
-
-def test_every_implement_exercise_has_a_library_answer():
-    implement = {e.id for e in ch06.EXERCISES if e.kind in (Kind.IMPLEMENT, Kind.NUMBER)}
-    assert all(EXERCISES[i].forbidden for i in implement)
-    assert set(LIBRARY_ANSWERS) >= implement
-
-
-@pytest.mark.parametrize("exercise_id", sorted(i for i in LIBRARY_ANSWERS if i.startswith("06.")))
-def test_the_forbidden_library_call_scores_nothing(exercise_id):
-    report = run(EXERCISES[exercise_id], LIBRARY_ANSWERS[exercise_id], include_hidden=True)
-    assert report.outcome is Outcome.INCORRECT and report.score == 0, report.first_failure
-    assert report.first_failure.kind is ResultKind.FORBIDDEN
+# ---- the library answers (test_forbid.py checks that every one is caught) ------------------------------
 
 
 @pytest.mark.parametrize("exercise_id", sorted(i for i in LIBRARY_ANSWERS if i.startswith("06.")))

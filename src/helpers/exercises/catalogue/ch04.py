@@ -4,14 +4,13 @@ batch normalization)."""
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 
-from helpers.exercises.catalogue.common import F64, SGD_FORBIDDEN, close_by_dtype, gen, variance
-from helpers.exercises.compare import choice, close, describe
+from helpers.exercises.catalogue.common import F64, SGD_FORBIDDEN, close_by_dtype, gen, variance, whole_number
+from helpers.exercises.compare import choice, close
 from helpers.exercises.forbid import NUMPY_ESCAPE
-from helpers.exercises.spec import Case, Compare, Exercise, Mismatch, ResultKind
+from helpers.exercises.spec import Case, Exercise
 from helpers.optim.newton import newton_step
 
 
@@ -115,21 +114,6 @@ GD_STABILITY = Exercise(
 
 
 # ---------------------------------------------------------------- optimizer steps per epoch
-def _int_equal() -> Compare:
-    """Exact equality of whole numbers; a float with the right value is rejected as the wrong type."""
-
-    def compare(expected, got):
-        value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != expected:
-            return Mismatch(f"expected {describe(expected)}, got {describe(value)}")
-        if isinstance(expected, numbers.Integral) and not isinstance(value, numbers.Integral):
-            return Mismatch(f"returned {float(value)!r}, a float: a number of steps is a whole number, return an "
-                            "int (// and math.ceil give one; / gives a float)", kind=ResultKind.WRONG_TYPE)
-        return None
-
-    return compare
-
-
 def _iterations_cases() -> list[Case]:
     return [
         Case("1797 samples, batches of 32", (1797, 32, False),
@@ -164,7 +148,7 @@ ITERATIONS = Exercise(
     ),
     reference=_iterations,
     cases=_iterations_cases,
-    compare=_int_equal(),
+    compare=whole_number("a number of steps", "// and math.ceil give one"),
     forbidden=("torch.utils.data.DataLoader", "torch.utils.data.BatchSampler"),
     instead="Count with integer arithmetic: // and % (or math.ceil).",
     hints=[

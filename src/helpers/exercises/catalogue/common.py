@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 
-from helpers.exercises.compare import close
-from helpers.exercises.spec import Compare
+from helpers.exercises.compare import close, describe
+from helpers.exercises.spec import Compare, Mismatch, ResultKind
 
 F64 = torch.float64
 
@@ -45,5 +47,23 @@ def close_by_dtype(float64: tuple[float, float], float32: tuple[float, float]) -
     def compare(expected, got):
         first = first_tensor(expected)
         return (tight if first is not None and first.dtype == torch.float64 else loose)(expected, got)
+
+    return compare
+
+
+def whole_number(what: str, tip: str = "// gives one") -> Compare:
+    """Exact equality of whole numbers; a float with the right value is rejected as the wrong type.
+
+    what: what the number counts, for the message ("a size", "a number of parameters"); tip: how to get an int.
+    """
+
+    def compare(expected, got):
+        value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != expected:
+            return Mismatch(f"expected {describe(expected)}, got {describe(value)}")
+        if isinstance(expected, numbers.Integral) and not isinstance(value, numbers.Integral):
+            return Mismatch(f"returned {float(value)!r}, a float: {what} is a whole number, return an int "
+                            f"({tip}; / gives a float)", kind=ResultKind.WRONG_TYPE)
+        return None
 
     return compare

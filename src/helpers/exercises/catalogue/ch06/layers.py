@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from helpers.exercises.catalogue.ch06.shared import CONVOLUTION_LAYER, CONVOLUTIONS, MAX_POOLS, UNFOLD, whole_number
-from helpers.exercises.catalogue.common import F64, close_by_dtype, gen
+from helpers.exercises.catalogue.ch06.shared import CONVOLUTION_LAYER, CONVOLUTIONS, MAX_POOLS, UNFOLD
+from helpers.exercises.catalogue.common import F64, close_by_dtype, gen, whole_number
 from helpers.exercises.compare import close
 from helpers.exercises.spec import Case, Exercise
 

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.exercises.catalogue.ch06.shared import seeded, whole_number
-from helpers.exercises.catalogue.common import F64, close_by_dtype, gen
+from helpers.exercises.catalogue.ch06.shared import seeded
+from helpers.exercises.catalogue.common import F64, close_by_dtype, gen, whole_number
 from helpers.exercises.compare import choice
 from helpers.exercises.spec import Case, Exercise
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from helpers.exercises.compare import describe
 from helpers.exercises.forbid import NUMPY_ESCAPE
-from helpers.exercises.spec import Compare, Mismatch, ResultKind
 
 # Every convolution torch has (a 2-D one is a 3-D one of depth 1, or a transposed one with the kernel flipped).
 CONVOLUTIONS = (
@@ -42,24 +39,6 @@ MAX_POOLS = (
     "torch.max_pool1d_with_indices", "torch.nn.MaxPool1d", "torch.nn.functional.max_pool3d", "torch.max_pool3d",
     "torch.nn.MaxPool3d", "helpers.nn.pooling.max_pool2d",
 )
-
-
-def whole_number(what: str) -> Compare:
-    """Exact equality of whole numbers; a float with the right value is rejected as the wrong type.
-
-    what: what the number counts, for the message ("a size", "a number of parameters").
-    """
-
-    def compare(expected, got):
-        value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != expected:
-            return Mismatch(f"expected {describe(expected)}, got {describe(value)}")
-        if isinstance(expected, numbers.Integral) and not isinstance(value, numbers.Integral):
-            return Mismatch(f"returned {float(value)!r}, a float: {what} is a whole number, return an int "
-                            "(// gives one; / gives a float)", kind=ResultKind.WRONG_TYPE)
-        return None
-
-    return compare
 
 
 def seeded(seed: int, build: Callable[[], nn.Module], dtype: torch.dtype = torch.float64) -> nn.Module:
