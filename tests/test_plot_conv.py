@@ -210,3 +210,12 @@ def test_maps_row_with_colourbars_saves_twice_without_a_tight_layout_warning():
         fig.savefig(io.BytesIO(), format="png")
         fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
     plt.close(fig)
+
+
+def test_sliding_window_labels_follow_the_chapters_notation():
+    """y[i, j] = sum_{a, b} x[i + a, j + b] K[a, b]: the output is indexed (i, j), the kernel (a, b)."""
+    fig = plot.sliding_window(np.arange(36.0).reshape(6, 6), np.ones((3, 3)), (1, 2))
+    _, kernel_ax, output_ax = fig.axes
+    assert (kernel_ax.get_ylabel(), kernel_ax.get_xlabel()) == ("row a", "column b")
+    assert (output_ax.get_ylabel(), output_ax.get_xlabel()) == ("row i", "column j")
+    plt.close(fig)

@@ -191,11 +191,11 @@ def receptive_field(size: int, kernel_size: int, stride: int = 1, padding: int =
 
 
 def sliding_window(image, kernel, position: tuple[int, int]) -> plt.Figure:
-    """The input, the kernel and the valid cross-correlation, with output ``position`` = (a, b) worked out.
+    """The input, the kernel and the valid cross-correlation, with output ``position`` = (i, j) worked out.
 
-    y[a, b] = sum_{i, j} w[i, j] x[a + i, b + j];  image: (H, W), kernel: (kH, kW) -> y: (H - kH + 1, W - kW + 1).
-    The window of (a, b) is outlined on the input, the pixel highlighted in the output, and the sum written out
-    term by term under the figure (one line per kernel row; the text has gid "sum").
+    y[i, j] = sum_{a, b} x[i + a, j + b] K[a, b];  image: (H, W), kernel: (kH, kW) -> y: (H - kH + 1, W - kW + 1),
+    the chapter's notation. The window of (i, j) is outlined on the input, the pixel highlighted in the output,
+    and the sum written out term by term under the figure (one line per kernel row; the text has gid "sum").
     """
     x, w = _array(image, "image", "sliding_window"), _array(kernel, "kernel", "sliding_window")
     if w.shape[0] > x.shape[0] or w.shape[1] > x.shape[1]:
@@ -220,9 +220,9 @@ def sliding_window(image, kernel, position: tuple[int, int]) -> plt.Figure:
     for ax, values in ((left, x), (middle, w), (right, y)):
         _write(ax, values, fontsize)
         _ticks(ax, range(values.shape[0]), range(values.shape[1]))
-    left.set(title=f"input {x.shape[0]}×{x.shape[1]}", xlabel="column j", ylabel="row i")
-    middle.set(title=f"kernel {kh}×{kw}", xlabel="column j")
-    right.set(title=f"output {y.shape[0]}×{y.shape[1]}", xlabel="column b")
+    left.set(title=f"input {x.shape[0]}×{x.shape[1]}", xlabel="column", ylabel="row")
+    middle.set(title=f"kernel {kh}×{kw}", xlabel="column b", ylabel="row a")
+    right.set(title=f"output {y.shape[0]}×{y.shape[1]}", xlabel="column j", ylabel="row i")
     patch = x[a : a + kh, b : b + kw]
     lines = [" + ".join(f"{_fmt(v)}×{_fmt(k) if k >= 0 else f'({_fmt(k)})'}" for v, k in zip(pr, kr))
              for pr, kr in zip(patch, w)]
