@@ -5,6 +5,7 @@ tests/test_forbid.py make of every chapter in CHAPTERS, run on this module direc
 chapter's notebook exists (tests/test_catalogue.py runs the worked solutions from solutions/ once it does)."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -360,3 +361,301 @@ def test_the_freeze_question_offers_four_plans_and_answers_b():
     assert "5 outputs" in networks.FREEZE_OPTIONS["b"] and "Freeze the convolutional" in networks.FREEZE_OPTIONS["b"]
     assert run(networks.FREEZE, lambda: " (B) ").outcome is Outcome.CORRECT
     assert math.isclose(run(networks.FREEZE, lambda: "d").score, 0)
+
+
+# ---- after review: escape routes closed, inputs left alone, ints, and feedback that reads well ----------
+# The worked solutions of solutions/06_convolutional_networks.ipynb, the ones these fixes must keep passing.
+
+
+def solution_conv2d_single(image, kernel):
+    (H, W), (kH, kW) = image.shape, kernel.shape
+    out = image.new_zeros(H - kH + 1, W - kW + 1)
+    for i in range(H - kH + 1):
+        for j in range(W - kW + 1):
+            out[i, j] = (image[i : i + kH, j : j + kW] * kernel).sum()
+    return out
+
+
+def solution_conv2d(input, weight, bias=None, stride=1, padding=0):
+    x = F.pad(input, (padding, padding, padding, padding))
+    C_out, _, kH, kW = weight.shape
+    H_out, W_out = (x.shape[2] - kH) // stride + 1, (x.shape[3] - kW) // stride + 1
+    out = x.new_zeros(x.shape[0], C_out, H_out, W_out)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x[:, :, i * stride : i * stride + kH, j * stride : j * stride + kW]
+            out[:, :, i, j] = torch.einsum("ncab,ocab->no", window, weight)
+    return out if bias is None else out + bias[:, None, None]
+
+
+def solution_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    span = dilation * (kernel_size - 1) + 1
+    return (size + 2 * padding - span) // stride + 1
+
+
+def solution_max_pool2d(input, kernel_size, stride=None):
+    k = kernel_size
+    s = k if stride is None else stride
+    return input.unfold(2, k, s).unfold(3, k, s).amax(dim=(-2, -1))
+
+
+def solution_param_count():
+    conv1 = 64 * 3 * 3 * 3 + 64
+    conv2 = 64 * 64 * 3 * 3 + 64
+    linear = 64 * 16 * 16 * 10 + 10
+    return conv1 + conv2 + linear
+
+
+def solution_saliency(model, x, target):
+    model.eval()
+    x = x.detach().clone().requires_grad_(True)
+    scores = model(x)[torch.arange(len(x)), target]
+    (grad,) = torch.autograd.grad(scores.sum(), x)
+    return grad.abs().amax(dim=1)
+
+
+SOLUTIONS = {"06.conv2d_single": solution_conv2d_single, "06.conv2d": solution_conv2d,
+             "06.output_size": solution_output_size, "06.max_pool2d": solution_max_pool2d,
+             "06.param_count": solution_param_count, "06.saliency": solution_saliency,
+             "06.freeze": lambda: "b"}
+
+
+@pytest.mark.parametrize("exercise_id", SOLUTIONS)
+def test_the_worked_solutions_still_pass(exercise_id):
+    report = run(EXERCISES[exercise_id], SOLUTIONS[exercise_id], include_hidden=True)
+    assert report.outcome is Outcome.CORRECT, report.first_failure
+
+
+def as_strided_windows(image, kernel):
+    (H, W), (kH, kW) = image.shape, kernel.shape
+    rows, cols = image.stride()
+    windows = image.as_strided((H - kH + 1, W - kW + 1, kH, kW), (rows, cols, rows, cols))
+    return torch.einsum("ijab,ab->ij", windows, kernel)
+
+
+def torch_as_strided_windows(image, kernel):
+    (H, W), (kH, kW) = image.shape, kernel.shape
+    rows, cols = image.stride()
+    return (torch.as_strided(image, (H - kH + 1, W - kW + 1, kH, kW), (rows, cols, rows, cols)) * kernel).sum((-2, -1))
+
+
+def rows_by_numpy_convolve(image, kernel, correlate=False):
+    """Each output row a sum over the kernel's rows of 1-D NumPy convolutions, on lists (no Tensor.numpy)."""
+    (H, W), (kH, kW) = image.shape, kernel.shape
+    out = image.new_zeros(H - kH + 1, W - kW + 1)
+    for a in range(kH):
+        for i in range(H - kH + 1):
+            row = (np.correlate(image[i + a].tolist(), kernel[a].tolist(), "valid") if correlate else
+                   np.convolve(image[i + a].tolist(), kernel[a].flip(0).tolist(), "valid"))
+            out[i] += torch.tensor(row, dtype=image.dtype)
+    return out
+
+
+def by_torch_fft(image, kernel):
+    (H, W), (kH, kW) = image.shape, kernel.shape
+    product = torch.fft.rfft2(image) * torch.fft.rfft2(kernel.flip(0, 1), s=(H, W))
+    return torch.fft.irfft2(product, s=(H, W))[kH - 1 :, kW - 1 :]
+
+
+def by_numpy_fft(image, kernel):
+    (H, W), (kH, kW) = image.shape, kernel.shape
+    product = np.fft.fft2(image.tolist()) * np.fft.fft2(kernel.flip(0, 1).tolist(), s=(H, W))
+    return torch.tensor(np.fft.ifft2(product).real[kH - 1 :, kW - 1 :].tolist(), dtype=image.dtype)
+
+
+def by_sliding_window_view(image, kernel):
+    windows = np.lib.stride_tricks.sliding_window_view(np.array(image.tolist()), tuple(kernel.shape))
+    return torch.tensor(np.einsum("ijab,ab->ij", windows, np.array(kernel.tolist())).tolist(), dtype=image.dtype)
+
+
+ESCAPES = {
+    "Tensor.as_strided": (as_strided_windows, "torch.Tensor.as_strided"),
+    "torch.as_strided": (torch_as_strided_windows, "torch.as_strided"),
+    "np.convolve on lists": (rows_by_numpy_convolve, "numpy.convolve"),
+    "np.correlate on lists": (lambda image, kernel: rows_by_numpy_convolve(image, kernel, True), "numpy.correlate"),
+    "torch.fft": (by_torch_fft, "torch.fft.rfft2"),
+    "np.fft on lists": (by_numpy_fft, "numpy.fft.fft2"),
+    "sliding_window_view on lists": (by_sliding_window_view, "numpy.lib.stride_tricks.sliding_window_view"),
+}
+
+
+@pytest.mark.parametrize("way", ESCAPES)
+def test_strided_views_numpy_convolutions_and_fourier_transforms_are_closed(way):
+    answer, name = ESCAPES[way]
+    exercise = convolution.SINGLE
+    cases = exercise.cases()
+    allowed = judge(exercise, cases, call_all(answer, cases, forbidden=()), include_hidden=True)
+    assert allowed.outcome is Outcome.CORRECT, "the escape computes the right thing when nothing is forbidden"
+    report = run(exercise, answer)
+    assert report.score == 0 and report.first_failure.kind is ResultKind.FORBIDDEN
+    assert report.first_failure.message.startswith(f"your answer calls {name}: ")
+    assert "Fourier transform" in feedback.text(report)
+
+
+def test_the_layer_allows_strided_windows_but_not_a_fourier_transform():
+    def strided(input, weight, bias=None, stride=1, padding=0):
+        x = F.pad(input, (padding,) * 4)
+        (n, c, h, w), (kh, kw) = x.shape, weight.shape[2:]
+        s = x.stride()
+        shape = (n, c, (h - kh) // stride + 1, (w - kw) // stride + 1, kh, kw)
+        windows = x.as_strided(shape, (s[0], s[1], s[2] * stride, s[3] * stride, s[2], s[3]))
+        y = torch.einsum("ncijab,ocab->noij", windows, weight)
+        return y if bias is None else y + bias[:, None, None]
+
+    def fourier(input, weight, bias=None, stride=1, padding=0):
+        x = F.pad(input, (padding,) * 4)
+        (h, w), (kh, kw) = x.shape[2:], weight.shape[2:]
+        spectra = torch.einsum("nchw,ochw->nohw", torch.fft.rfft2(x), torch.fft.rfft2(weight.flip(-2, -1), s=(h, w)))
+        y = torch.fft.irfft2(spectra, s=(h, w))[..., kh - 1 :, kw - 1 :][..., ::stride, ::stride]
+        return y if bias is None else y + bias[:, None, None]
+
+    def numpy_rows(input, weight, bias=None, stride=1, padding=0):
+        y = solution_conv2d(input, weight, bias, stride, padding)
+        np.convolve(input[0, 0, 0].tolist(), weight[0, 0, 0].tolist())  # one row through NumPy is enough
+        return y
+
+    assert run(layers.CONV2D, strided, include_hidden=True).outcome is Outcome.CORRECT
+    cases = layers.CONV2D.cases()
+    assert judge(layers.CONV2D, cases, call_all(fourier, cases), True).outcome is Outcome.CORRECT
+    for answer, name in ((fourier, "torch.fft.rfft2"), (numpy_rows, "numpy.convolve")):
+        failure = run(layers.CONV2D, answer).first_failure
+        assert failure.kind is ResultKind.FORBIDDEN and failure.message.startswith(f"your answer calls {name}")
+
+
+def saliency_on_the_callers_x(model, x, target):
+    model.eval()
+    x.requires_grad_(True)
+    model(x).gather(1, target[:, None]).sum().backward()
+    return x.grad.abs().amax(dim=1)
+
+
+def saliency_by_backward(model, x, target):
+    model.eval()
+    x = x.detach().clone().requires_grad_(True)
+    model(x).gather(1, target[:, None]).sum().backward()
+    return x.grad.abs().amax(dim=1)
+
+
+def test_a_saliency_answer_that_changes_the_callers_x_is_told_to_work_on_a_copy():
+    cases = networks.SALIENCY.cases()
+    allowed = judge(networks.SALIENCY, cases, call_all(saliency_on_the_callers_x, cases), True)
+    assert allowed.first_failure.kind is ResultKind.MODIFIED_INPUT, "the values are right: only x is wrong"
+    report = run(networks.SALIENCY, saliency_on_the_callers_x)
+    assert report.score == 0 and report.first_failure.kind is ResultKind.MODIFIED_INPUT
+    text = feedback.text(report)
+    assert "problem: your answer changed the input x: it now requires grad and has a .grad" in text
+    assert "x.detach().clone().requires_grad_(True)" in text and "you returned" not in text
+    x = cases[0].args[1]
+    assert not x.requires_grad and x.grad is None, "the case's own x was never handed to the answer"
+
+
+def test_a_saliency_answer_that_leaves_grads_on_the_model_is_told_to_use_autograd_grad():
+    report = run(networks.SALIENCY, saliency_by_backward)
+    assert report.score == 0 and report.first_failure.kind is ResultKind.MODIFIED_INPUT
+    text = feedback.text(report)
+    assert "problem: your answer left a .grad on the parameters of model (1.weight, ...)" in text
+    assert "torch.autograd.grad(score, input)" in text
+
+    def freezes_the_model(model, x, target):
+        model.requires_grad_(False)
+        return solution_saliency(model, x, target)
+
+    failure = run(networks.SALIENCY, freezes_the_model).first_failure
+    assert failure.kind is ResultKind.MODIFIED_INPUT and "no longer requires grad" in failure.message
+    assert "or .backward()" not in networks.SALIENCY.hints[-1], "the last hint no longer suggests .backward()"
+
+
+def test_a_wrong_value_from_an_answer_that_also_changed_x_says_both():
+    def negated_on_the_callers_x(model, x, target):
+        return -saliency_on_the_callers_x(model, x, target)
+
+    report = run(networks.SALIENCY, negated_on_the_callers_x)
+    failure = report.first_failure
+    assert failure.kind is ResultKind.WRONG_VALUE and failure.message.startswith("values differ")
+    assert "(and your answer changed the input x: it now requires grad" in failure.message
+
+
+@pytest.mark.parametrize("exercise", [layers.OUTPUT_SIZE, networks.PARAM_COUNT], ids=["output_size", "param_count"])
+def test_a_whole_number_as_a_tensor_is_told_to_be_an_int(exercise):
+    def as_tensor(*given):
+        return torch.tensor(exercise.reference(*given))
+
+    report = run(exercise, as_tensor)
+    assert report.outcome is Outcome.INCORRECT and report.first_failure.kind is ResultKind.WRONG_TYPE
+    assert "a tensor" in report.first_failure.message
+    assert "return an int (use .item() or compute with ints)" in feedback.text(report)
+    wrong_value = run(exercise, lambda *given: torch.tensor(exercise.reference(*given) + 1)).first_failure
+    assert wrong_value.kind is ResultKind.WRONG_VALUE, "a wrong number is told as a wrong number first"
+
+
+def counts_the_modules():
+    model = nn.Sequential(nn.Conv2d(3, 64, 3, padding=1), nn.Conv2d(64, 64, 3, padding=1), nn.Linear(64 * 16 * 16, 10))
+    return sum(p.numel() for p in model.parameters())
+
+
+def counts_one_layer_at_a_time():
+    layers_ = [nn.Conv2d(3, 64, 3), nn.Conv2d(64, 64, 3), nn.Linear(64 * 16 * 16, 10)]
+    return sum(layer.weight.numel() + layer.bias.numel() for layer in layers_)
+
+
+def counts_lazy_modules():
+    model = nn.Sequential(nn.LazyLinear(10))
+    model(torch.zeros(1, 64 * 16 * 16))
+    return sum(p.numel() for p in model.parameters()) + 1792 + 36928
+
+
+@pytest.mark.parametrize("answer,name", [(counts_the_modules, "torch.nn.Conv2d"),
+                                         (counts_one_layer_at_a_time, "torch.nn.Conv2d"),
+                                         (counts_lazy_modules, "torch.nn.Linear"),
+                                         (lambda: count_parameters(vgg_head()), "torch.nn.Conv2d")])
+def test_building_the_layers_to_count_them_is_forbidden(answer, name):
+    assert answer() == 202570
+    report = run(networks.PARAM_COUNT, answer)
+    assert report.score == 0 and report.first_failure.kind is ResultKind.FORBIDDEN
+    assert report.first_failure.message.startswith(f"your answer calls {name}")
+    assert "asks for the arithmetic" in report.first_failure.message
+
+
+def test_the_parameter_count_feedback_gives_no_part_of_the_answer_away():
+    conv1, conv2, linear = 64 * 3 * 9 + 64, 64 * 64 * 9 + 64, 64 * 16 * 16 * 10 + 10
+    parts = {conv1, conv2, linear, conv1 + conv2, conv2 + linear, conv1 + linear, 64 + 64 + 10, 64 * 16 * 16 * 10,
+             64 * 3 * 9, 64 * 64 * 9, 202570}
+    case = networks.PARAM_COUNT.cases()[0]
+    for text in [*networks.PARAM_COUNT.wrong, case.why, networks.PARAM_COUNT.instead, networks.PARAM_COUNT.prompt]:
+        numbers = {int(n) for n in re.findall(r"\d+", text)}
+        assert not numbers & parts, (text, numbers & parts)
+
+
+def test_the_dilated_span_d_times_k_has_its_own_diagnosis_and_a_case_tells_it_from_the_missing_plus_one():
+    wrong = {d.split(":")[0]: w for d, w in layers.OUTPUT_SIZE.wrong.items()}
+    span_dk = wrong["The dilated kernel was taken to span d k pixels"]
+    no_plus_one = wrong["The + 1 is missing"]
+    public = [c.args for c in layers.OUTPUT_SIZE.cases() if not c.hidden]
+    assert any(span_dk(*a) != no_plus_one(*a) and span_dk(*a) != solution_output_size(*a) for a in public)
+    report = run(layers.OUTPUT_SIZE, span_dk)
+    assert report.detail.startswith("The dilated kernel was taken to span d k pixels")
+    assert run(layers.OUTPUT_SIZE, no_plus_one).detail.startswith("The + 1 is missing")
+
+
+def test_a_near_miss_in_max_pooling_shows_the_digits_that_differ():
+    def near_miss(input, kernel_size, stride=None):
+        return solution_max_pool2d(input, kernel_size, stride) * (1 + 1e-9)
+
+    message = run(layers.MAX_POOL, near_miss).first_failure.message
+    expected, got = re.search(r"expected (\S+), got (\S+) \(off by", message).groups()
+    assert expected != got and "off by 1.5e-08" in message, message  # the 15 of the first case, 15 * 1e-9 off
+
+
+def test_wrong_types_read_as_sentences_after_your_answer():
+    freeze = feedback.text(run(networks.FREEZE, lambda: 2))
+    assert "problem: your answer returned 2; answer with one of the letters 'a', 'b', 'c', 'd'" in freeze
+    dotted = feedback.text(run(networks.FREEZE, lambda: "b."))
+    assert "problem: your answer returned 'b.', which is not one of the options" in dotted
+
+    def as_list(input, weight_size, grad_output):
+        return gradients.WEIGHT_GRAD.reference(input, weight_size, grad_output).tolist()
+
+    listed = feedback.text(run(gradients.WEIGHT_GRAD, as_list))
+    assert "problem: your answer returned a list, [[[[" in listed and "where a torch.Tensor of shape (" in listed
+    for text in (freeze, dotted, listed):
+        assert "your answer answer" not in text and "your answer expected" not in text

@@ -67,8 +67,27 @@ def _wrong_type(expected: Any, got: Any, check_dtype: bool) -> Mismatch | None:
     return None
 
 
+def _kind_of(value: Any) -> str:
+    """"None", or the type and a glimpse of the value: "a list, [[1.5, 2.25], ...]"."""
+    return "None" if value is None else f"a {type(value).__name__}, {describe(value, 50)},"
+
+
 def _dtype(t: torch.Tensor) -> str:
     return str(t.dtype).replace("torch.", "")
+
+
+def differ(expected: float, got: float) -> str:
+    """"expected E, got G", with as many significant digits as it takes to tell them apart (6 at least), and
+    the difference when 6 digits do not show it: a near miss reads "expected 15, got 14.999999999 (off by 1e-09)",
+    not "expected 15, got 15"."""
+    for digits in (6, 10, 17):
+        e, g = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if e != g:
+            break
+    text = f"expected {e}, got {g}"
+    if digits > 6 and math.isfinite(expected) and math.isfinite(got):
+        text += f" (off by {abs(got - expected):.3g})"
+    return text
 
 
 def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> Compare:
@@ -92,8 +111,8 @@ def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> C
             return problem
         if isinstance(expected, torch.Tensor) and expected.ndim > 0:
             if not isinstance(got, torch.Tensor):
-                return Mismatch(f"expected a torch.Tensor of shape {tuple(expected.shape)}, got {describe(got)}",
-                                kind=ResultKind.WRONG_TYPE)
+                return Mismatch(f"returned {_kind_of(got)} where a torch.Tensor of shape {tuple(expected.shape)} "
+                                "was expected: compute with tensors and return one", kind=ResultKind.WRONG_TYPE)
             if got.shape != expected.shape:
                 return Mismatch(f"expected shape {tuple(expected.shape)}, got shape {tuple(got.shape)}")
             e, g = expected.detach().cpu().double(), got.detach().cpu().double()
@@ -101,18 +120,18 @@ def close(rtol: float = 1e-5, atol: float = 1e-8, check_dtype: bool = True) -> C
                 agree = (g == e) | (g.isnan() & e.isnan())  # equal infinities and nan where nan is expected
                 gap = (g - e).abs().nan_to_num(nan=math.inf).masked_fill(agree, 0.0)
                 worst = int(gap.flatten().argmax())
-                return Mismatch(f"values differ: at flat index {worst} expected {e.flatten()[worst].item():.6g}, "
-                                f"got {g.flatten()[worst].item():.6g}")
+                return Mismatch(f"values differ: at flat index {worst} "
+                                f"{differ(e.flatten()[worst].item(), g.flatten()[worst].item())}")
             return None
         e, g = _as_float(expected), _as_float(got)
         if e is None:
             raise TypeError(f"close() cannot compare an expected value of type {type(expected).__name__}")
         if g is None:
-            return Mismatch(f"expected a number, got {describe(got)}", kind=ResultKind.WRONG_TYPE)
+            return Mismatch(f"returned {describe(got)}; expected a number", kind=ResultKind.WRONG_TYPE)
         if math.isnan(e) and math.isnan(g):
             return None
         if not math.isclose(g, e, rel_tol=rtol, abs_tol=atol):
-            return Mismatch(f"expected {e:.6g}, got {g:.6g}")
+            return Mismatch(differ(e, g))
         return None
 
     return compare
@@ -135,12 +154,12 @@ def choice(options: dict[str, str]) -> Compare:
 
     def compare(expected: str, got: Any) -> Mismatch | None:
         if not isinstance(got, str):
-            return Mismatch(f"answer with one of the letters {', '.join(map(repr, options))} as a string, "
-                            f"got {describe(got)}", kind=ResultKind.WRONG_TYPE)
+            return Mismatch(f"returned {describe(got)}; answer with one of the letters "
+                            f"{', '.join(map(repr, options))} as a string", kind=ResultKind.WRONG_TYPE)
         letter = got.strip().lower().strip("()")
         if letter not in options:
-            return Mismatch(f"{got!r} is not one of the options {', '.join(map(repr, options))}",
-                            kind=ResultKind.WRONG_TYPE)
+            return Mismatch(f"returned {got!r}, which is not one of the options {', '.join(map(repr, options))}: "
+                            "return the letter alone", kind=ResultKind.WRONG_TYPE)
         if letter != expected:
             return Mismatch(f"({letter}) is not the right option")
         return None

@@ -20,6 +20,9 @@ COLOURS = {
     Outcome.ERROR: "#b06000",
 }
 
+# A message about the answer that starts with what it did reads as a sentence after "your answer".
+ANSWER_VERBS = ("returned ", "raised ", "calls ", "changed ", "left ")
+
 
 def lines(report: Report, next_hint: str | None = None) -> list[str]:
     """The verdict as a headline followed by detail lines; ``next_hint``, when given, closes an incorrect one."""
@@ -50,8 +53,8 @@ def lines(report: Report, next_hint: str | None = None) -> list[str]:
     item = ex.item_name(failure.item)
     problem = f"{item}: {failure.message}" if item else failure.message
     kinds_about_the_answer = (ResultKind.RAISED, ResultKind.FORBIDDEN, ResultKind.MODIFIED_INPUT, ResultKind.WRONG_TYPE)
-    if failure.kind in kinds_about_the_answer and not item and not problem.startswith("your answer"):
-        problem = f"your answer {problem}"
+    if failure.kind in kinds_about_the_answer and not item and problem.startswith(ANSWER_VERBS):
+        problem = f"your answer {problem}"  # "returned a NumPy array ...", not "expected a tensor ..."
     body = [
         f"Passed {report.passed} of {len(report.results)} tests. First failure:",
         f"  input: {failure.case.label}",

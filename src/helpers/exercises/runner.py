@@ -10,6 +10,7 @@ Two steps, so that the grader can run the first in a student's kernel and the se
 from __future__ import annotations
 
 import copy
+import inspect
 from typing import Any
 
 import torch
@@ -18,6 +19,8 @@ from helpers.exercises.compare import as_mismatch, describe
 from helpers.exercises.forbid import Guard, guard_for
 from helpers.exercises.forbid import message as forbidden_message
 from helpers.exercises.spec import Call, CallKind, Case, CaseResult, Exercise, Outcome, Report, ResultKind
+
+IN_PLACE = "changed its input tensor in place; compute a new tensor instead"
 
 
 def fresh(args: tuple) -> tuple:
@@ -30,15 +33,76 @@ def one_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _modified(before: Any, after: Any) -> bool:
-    """True when the answer changed an input tensor in place, also inside a list, tuple or dict of inputs."""
+def _tensor_change(before: torch.Tensor, after: torch.Tensor) -> str:
+    """What the answer did to an input tensor: "" (nothing), "values", or how it left the tensor's autograd state,
+    which the caller's tensor would keep: "now requires grad" (it then records every operation on it), "now has a
+    .grad", "no longer requires grad" (a frozen parameter), or two of them."""
+    if before.shape != after.shape or not torch.equal(before.detach().cpu(), after.detach().cpu()):
+        return "values"
+    frozen = before.requires_grad and not after.requires_grad
+    new = [what for what, happened in (("requires grad", after.requires_grad and not before.requires_grad),
+                                       ("has a .grad", after.grad is not None and before.grad is None)) if happened]
+    return " and ".join((["no longer requires grad"] if frozen else []) + (["now " + " and ".join(new)] if new else []))
+
+
+def _tensor_changes(before: Any, after: Any) -> list[str]:
+    """_tensor_change of every tensor in an argument (also inside a list, tuple or dict), "values" where the
+    container itself changed."""
     if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
-        return before.shape != after.shape or not torch.equal(before.detach().cpu(), after.detach().cpu())
+        return [_tensor_change(before, after)]
     if isinstance(before, (list, tuple)) and isinstance(after, (list, tuple)):
-        return len(before) != len(after) or any(_modified(b, a) for b, a in zip(before, after))
-    if isinstance(before, dict) and isinstance(after, dict):
-        return before.keys() != after.keys() or any(_modified(before[k], after[k]) for k in before)
-    return False
+        pairs = list(zip(before, after)) if len(before) == len(after) else None
+    elif isinstance(before, dict) and isinstance(after, dict):
+        pairs = [(before[k], after[k]) for k in before] if before.keys() == after.keys() else None
+    else:
+        return []
+    return ["values"] if pairs is None else [change for b, a in pairs for change in _tensor_changes(b, a)]
+
+
+def _parameter_change(before: Any, after: Any) -> tuple[str, str]:
+    """(what, the parameter's name) for the first parameter of a module argument that the answer changed."""
+    if isinstance(before, torch.nn.Module) and isinstance(after, torch.nn.Module):
+        for (name, b), (_, a) in zip(before.named_parameters(), after.named_parameters()):
+            if what := _tensor_change(b, a):
+                return what, name
+    return "", ""
+
+
+def _argument_names(answer: Any, count: int) -> list[str]:
+    """The names of the answer's first ``count`` parameters ("argument 1", ... where they cannot be read)."""
+    try:
+        names = [p.name for p in inspect.signature(answer).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+
+
+def modification(answer: Any, before: tuple, after: tuple) -> str:
+    """"" when the answer left its arguments as they were; else a sentence, to follow "your answer", saying which
+    argument it changed and how, and what to do instead. Tensors first (values, then autograd state), then the
+    parameters of module arguments."""
+    names = _argument_names(answer, len(before))
+    changes = [(name, _tensor_changes(b, a)) for name, b, a in zip(names, before, after)]
+    for name, found in changes:
+        if "values" in found:
+            return f"changed its input {name} in place; compute a new tensor instead"
+    for name, found in changes:
+        if left := next((change for change in found if change), ""):
+            return (f"changed the input {name}: it {left}, and so would the caller's tensor. Work on a copy: "
+                    f"{name}.detach().clone().requires_grad_(True)")
+    for name, b, a in zip(names, before, after):
+        what, parameter = _parameter_change(b, a)
+        if what == "values":
+            return f"changed the parameter {parameter} of {name}; leave the model's parameters as they are"
+        if what == "now has a .grad":
+            return (f"left a .grad on the parameters of {name} ({parameter}, ...): .backward() fills the .grad of "
+                    "every parameter it reaches; torch.autograd.grad(score, input) gives the gradient with respect "
+                    "to the input alone")
+        if what:
+            return (f"changed the parameter {parameter} of {name}: it {what}, and so would the caller's model. "
+                    "Leave the model as it was; torch.autograd.grad(score, input) needs no change to it")
+    return ""
 
 
 def call_answer(answer: Any, case: Case, guard: Guard) -> Call:
@@ -58,7 +122,7 @@ def call_answer(answer: Any, case: Case, guard: Guard) -> Call:
         return Call(CallKind.RAISED, error=one_line(error))
     if guard.violation:
         return Call(CallKind.FORBIDDEN, error=guard.violation)
-    return Call(CallKind.RETURNED, value, modified_input=_modified(case.args, given))
+    return Call(CallKind.RETURNED, value, modified_input=modification(answer, case.args, given))
 
 
 def call_all(answer: Any, cases: list[Case], forbidden: tuple[str, ...] = ()) -> list[Call]:
@@ -132,11 +196,13 @@ def _result(exercise: Exercise, case: Case, call: Call) -> CaseResult:
     except Exception as error:
         message = f"returned something that could not be compared: {describe(call.value)} ({one_line(error)})"
         return CaseResult(case, ResultKind.WRONG_TYPE, message, call.value, expected)
+    # a grader's saved call may carry True instead of the sentence
+    changed = call.modified_input if isinstance(call.modified_input, str) else IN_PLACE * bool(call.modified_input)
     if mismatch is not None:
-        return CaseResult(case, mismatch.kind, mismatch.message, call.value, expected, mismatch.item)
-    if call.modified_input:
-        message = "changed its input tensor in place; compute a new tensor instead"
-        return CaseResult(case, ResultKind.MODIFIED_INPUT, message, call.value, expected)
+        message = f"{mismatch.message} (and your answer {changed})" if changed else mismatch.message
+        return CaseResult(case, mismatch.kind, message, call.value, expected, mismatch.item)
+    if changed:
+        return CaseResult(case, ResultKind.MODIFIED_INPUT, changed, call.value, expected)
     return CaseResult(case, ResultKind.PASSED, "", call.value, expected)
 
 

@@ -52,7 +52,8 @@ def close_by_dtype(float64: tuple[float, float], float32: tuple[float, float]) -
 
 
 def whole_number(what: str, tip: str = "// gives one") -> Compare:
-    """Exact equality of whole numbers; a float with the right value is rejected as the wrong type.
+    """Exact equality of whole numbers; a float or a tensor with the right value is rejected as the wrong type
+    (a NumPy integer is an int).
 
     what: what the number counts, for the message ("a size", "a number of parameters"); tip: how to get an int.
     """
@@ -61,6 +62,9 @@ def whole_number(what: str, tip: str = "// gives one") -> Compare:
         value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != expected:
             return Mismatch(f"expected {describe(expected)}, got {describe(value)}")
+        if isinstance(got, torch.Tensor):
+            return Mismatch(f"returned {describe(got)}, a tensor: {what} is a Python int, return an int (use .item() "
+                            "or compute with ints)", kind=ResultKind.WRONG_TYPE)
         if isinstance(expected, numbers.Integral) and not isinstance(value, numbers.Integral):
             return Mismatch(f"returned {float(value)!r}, a float: {what} is a whole number, return an int "
                             f"({tip}; / gives a float)", kind=ResultKind.WRONG_TYPE)

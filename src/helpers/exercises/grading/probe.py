@@ -171,4 +171,6 @@ def _call_of(saved: Any, label: str) -> Call:
         kind = CallKind(saved.get("kind", CallKind.RAISED))
     except ValueError:
         return changed
-    return Call(kind, saved.get("value"), str(saved.get("error", "")), bool(saved.get("modified_input")))
+    changed = saved.get("modified_input")
+    return Call(kind, saved.get("value"), str(saved.get("error", "")), changed if isinstance(changed, str) else
+                bool(changed))

@@ -10,7 +10,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.exercises.catalogue.ch06.shared import BOOKS_CONVOLUTIONS, CONVOLUTIONS, SCIPY_CONVOLUTIONS, UNFOLD, seeded
+from helpers.exercises.catalogue.ch06.shared import (
+    AS_STRIDED,
+    BOOKS_CONVOLUTIONS,
+    CONVOLUTIONS,
+    FFTS,
+    NUMPY_CONVOLUTIONS,
+    SCIPY_CONVOLUTIONS,
+    UNFOLD,
+    seeded,
+)
 from helpers.exercises.catalogue.common import F64, close_by_dtype, gen
 from helpers.exercises.compare import describe
 from helpers.exercises.forbid import NUMPY_ESCAPE
@@ -85,8 +94,10 @@ SINGLE = Exercise(
     reference=_conv2d_single,
     cases=_single_cases,
     compare=close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-4, 1e-5)),
-    forbidden=(*CONVOLUTIONS, *UNFOLD, *SCIPY_CONVOLUTIONS, *BOOKS_CONVOLUTIONS, "helpers.nn.conv.windows"),
-    instead="Two loops over the output positions; at each, slice the patch under the kernel, multiply and .sum().",
+    forbidden=(*CONVOLUTIONS, *UNFOLD, *AS_STRIDED, *SCIPY_CONVOLUTIONS, *NUMPY_CONVOLUTIONS, *FFTS,
+               *BOOKS_CONVOLUTIONS, "helpers.nn.conv.windows"),
+    instead="Two loops over the output positions; at each, slice the patch under the kernel, multiply and .sum() "
+    "(no library convolution, unfolding, strided view or Fourier transform).",
     hints=[
         "The output has one entry per place the kernel fits inside the image: H - kH + 1 rows and W - kW + 1 "
         "columns. Start from image.new_zeros(rows, cols).",
@@ -201,7 +212,7 @@ def _compare_gap(expected: float, got) -> Mismatch | None:
                             kind=ResultKind.WRONG_TYPE)
         got = got.item() if isinstance(got, np.ndarray) else got.detach().item()
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        return Mismatch(f"expected a float, got {describe(got)}", kind=ResultKind.WRONG_TYPE)
+        return Mismatch(f"returned {describe(got)}; the gap is a float (.item() gives one)", kind=ResultKind.WRONG_TYPE)
     if not math.isclose(got, expected, rel_tol=1e-5, abs_tol=1e-5):
         return Mismatch(f"expected a gap of {expected:.6g}, got {got:.6g}")
     return None

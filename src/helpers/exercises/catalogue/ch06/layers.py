@@ -142,6 +142,8 @@ def _output_size_cases() -> list[Case]:
         case(7, 2, 2, why="floor((7 - 2) / 2) + 1 = 3: the seventh pixel is not covered by any window."),
         case(5, 5, why="A kernel as large as the input fits once."),
         case(9, 3, 2, 2, 2, why="Everything at once: span 2 (3 - 1) + 1 = 5, padded size 13, (13 - 5) // 2 + 1 = 5."),
+        case(12, 3, 1, 1, 3, why="With dilation 3 the 3 taps span 3 (3 - 1) + 1 = 7 pixels, not 3 x 3 = 9: there are "
+             "k - 1 gaps between k taps. Padded size 14: 14 - 7 + 1 = 8."),
         case(224, 7, 2, 3, hidden=True),
         case(227, 11, 4, 0, hidden=True),
         case(64, 3, 1, 4, 4, hidden=True),
@@ -184,6 +186,10 @@ OUTPUT_SIZE = Exercise(
         "The dilation was ignored: with dilation d the k taps are d pixels apart and the kernel spans "
         "d (k - 1) + 1 pixels, so subtract d (k - 1) + 1, not k.": (
             lambda size, k, stride=1, padding=0, dilation=1: (size + 2 * padding - k) // stride + 1
+        ),
+        "The dilated kernel was taken to span d k pixels: its k taps are d pixels apart, so there are k - 1 gaps of "
+        "d between them and the span is d (k - 1) + 1.": (
+            lambda size, k, stride=1, padding=0, dilation=1: (size + 2 * padding - dilation * k) // stride + 1
         ),
         "The padding was added once: it goes on both sides of the input, so the padded size is size + 2 padding.": (
             lambda size, k, stride=1, padding=0, dilation=1: (size + padding - dilation * (k - 1) - 1) // stride + 1

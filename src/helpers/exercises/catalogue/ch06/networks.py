@@ -24,6 +24,13 @@ def _vgg_head_parameters() -> int:
     return _conv_parameters(3, 64, 3) + _conv_parameters(64, 64, 3) + (flat * 10 + 10)
 
 
+# Building the layers and counting their parameters: the book's counters, the layers' constructors, and the
+# Module methods that list parameters (whatever layers were built: nn.LazyConv2d, a torchvision model, ...).
+MODULE_COUNTING = (
+    "helpers.nn.conv.conv_parameter_count", "helpers.models.count_parameters", "torch.nn.Conv2d", "torch.nn.Linear",
+    "torch.nn.Module.parameters", "torch.nn.Module.named_parameters", "torch.nn.Module.state_dict",
+)
+
 VGG_NETWORK = ("input 3x32x32 -> conv(3 -> 64, 3x3, padding 1) + ReLU -> conv(64 -> 64, 3x3, padding 1) + ReLU -> "
                "2x2 max-pool (stride 2) -> flatten -> Linear(64 * 16 * 16 -> 10)")
 
@@ -41,9 +48,9 @@ PARAM_COUNT = Exercise(
                         "Each convolution has C_out C_in k^2 weights and C_out biases, whatever the image size; the "
                         "linear layer has in x out weights and out biases; ReLU and pooling have none.")],
     compare=whole_number("a number of parameters"),
-    forbidden=("helpers.nn.conv.conv_parameter_count", "helpers.models.count_parameters"),
-    instead="Multiply and add by hand: C_out * C_in * k * k + C_out per convolution, in * out + out for the linear "
-    "layer.",
+    forbidden=MODULE_COUNTING,
+    instead="This exercise asks for the arithmetic, not for the layers built and counted: C_out * C_in * k * k + "
+    "C_out per convolution, in * out + out for the linear layer.",
     hints=[
         "A convolution's parameters do not depend on the image size: C_out kernels of shape (C_in, k, k), plus one "
         "bias per output channel. ReLU and max-pooling have no parameters.",
@@ -52,17 +59,16 @@ PARAM_COUNT = Exercise(
         "(64 * 3 * 9 + 64) + (64 * 64 * 9 + 64) + (64 * 16 * 16 * 10 + 10).",
     ],
     wrong={
-        "The biases were forgotten: every convolution has one bias per output channel (64 + 64) and the linear "
-        "layer one per output (10).": lambda: 64 * 3 * 9 + 64 * 64 * 9 + 64 * 16 * 16 * 10,
+        "The biases were forgotten: every convolution has one bias per output channel and the linear layer one per "
+        "output.": lambda: 64 * 3 * 9 + 64 * 64 * 9 + 64 * 16 * 16 * 10,
         "The pooling was ignored: the 2x2 max-pool halves 32x32 to 16x16, so the linear layer sees 64 * 16 * 16 = "
         "16384 inputs, not 64 * 32 * 32.": lambda: 1792 + 36928 + (64 * 32 * 32 * 10 + 10),
         "The kernels were counted without their input channels: each of the C_out kernels is (C_in, k, k), so a "
         "convolution has C_out C_in k^2 weights, not C_out k^2.": lambda: 2 * (64 * 9 + 64) + 163850,
-        "Only the linear layer was counted: the two convolutions have parameters too (1792 and 36928).": (
-            lambda: 163850
-        ),
-        "Only the convolutions were counted: the final Linear(16384 -> 10) has 16384 * 10 weights and 10 biases, "
-        "by far the most of the network.": lambda: 1792 + 36928,
+        "Only the linear layer was counted: the two convolutions have parameters too, C_out C_in k^2 weights and "
+        "C_out biases each.": lambda: 163850,
+        "Only the convolutions were counted: the final linear layer has in x out weights and out biases, by far the "
+        "most of the network.": lambda: 1792 + 36928,
     },
 )
 
@@ -161,7 +167,8 @@ SALIENCY = Exercise(
         "saliency(model, x, target) returns the saliency map of each image for its target class: "
         "max over channels of |d logit_target / d x|, where logit_target is the model's raw score (logit) for "
         "class target[n] on image n. x: (N, C, H, W), target: (N,) int64 -> (N, H, W) in x's dtype. Put the model "
-        "in eval mode first (model.eval(); leaving it there is fine)."
+        "in eval mode first (model.eval(); leaving it there is fine). Leave x and the model's parameters as they "
+        "were: no requires_grad or .grad on x, no .grad on the parameters."
     ),
     reference=_saliency,
     cases=_saliency_cases,
@@ -174,8 +181,8 @@ SALIENCY = Exercise(
         "Pick each example's own class score, logits[n, target[n]] (logits.gather(1, target[:, None]) or "
         "logits[torch.arange(N), target]). In eval mode the examples do not interact, so one gradient of their SUM "
         "gives every example its own gradient.",
-        "torch.autograd.grad(scores.sum(), x)[0] (or .backward() and x.grad) is (N, C, H, W); its absolute value, "
-        "maximum over the channels: .abs().amax(dim=1).",
+        "torch.autograd.grad(scores.sum(), x)[0] is (N, C, H, W) (unlike .backward(), it fills no .grad of the "
+        "model's parameters); its absolute value, maximum over the channels: .abs().amax(dim=1).",
     ],
     wrong={
         "That is the gradient of the softmax probability: saliency uses the raw class score, the logit. The "

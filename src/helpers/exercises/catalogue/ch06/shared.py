@@ -25,11 +25,21 @@ SCIPY_CONVOLUTIONS = (
     "scipy.signal.fftconvolve", "scipy.signal.oaconvolve", "scipy.ndimage.correlate", "scipy.ndimage.convolve",
     *NUMPY_ESCAPE,
 )
+# NumPy's 1-D convolutions, on lists (image.tolist()) where Tensor.numpy would be caught: a 2-D one is a sum of them.
+NUMPY_CONVOLUTIONS = ("numpy.convolve", "numpy.correlate")
+# The convolution theorem: a correlation is a product of Fourier transforms (every transform, forward and back).
+_TRANSFORMS = ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn",
+               "hfft", "ihfft")
+FFTS = (*(f"torch.fft.{name}" for name in (*_TRANSFORMS, "hfft2", "ihfft2", "hfftn", "ihfftn")), "torch.stft",
+        *(f"numpy.fft.{name}" for name in _TRANSFORMS))
 UNFOLD = ("torch.nn.functional.unfold", "torch.nn.Unfold", "torch.Tensor.unfold", "torch._C._nn.im2col")
+# Every window at once by strides: the unfold family, in torch and in NumPy (on a list, np.array(image.tolist())).
+AS_STRIDED = ("torch.as_strided", "torch.as_strided_", "torch.Tensor.as_strided", "torch.Tensor.as_strided_",
+              "numpy.lib.stride_tricks.as_strided", "numpy.lib.stride_tricks.sliding_window_view")
 # The book's own convolutions (helpers.nn.conv_backward.conv2d_input is a transposed convolution).
 BOOKS_CONVOLUTIONS = ("helpers.nn.conv.conv2d", "helpers.nn.conv.conv2d_loops", "helpers.nn.conv_backward.conv2d_input")
-# What a convolution layer written by hand may not call (F.unfold and Tensor.unfold are allowed there).
-CONVOLUTION_LAYER = (*CONVOLUTIONS, *SCIPY_CONVOLUTIONS, *BOOKS_CONVOLUTIONS)
+# What a convolution layer written by hand may not call (F.unfold, Tensor.unfold and as_strided are allowed there).
+CONVOLUTION_LAYER = (*CONVOLUTIONS, *SCIPY_CONVOLUTIONS, *NUMPY_CONVOLUTIONS, *FFTS, *BOOKS_CONVOLUTIONS)
 MAX_POOLS = (
     "torch.nn.functional.max_pool2d", "torch.nn.functional.max_pool2d_with_indices", "torch.max_pool2d",
     "torch._C._nn.max_pool2d_with_indices", "torch.mkldnn_max_pool2d", "torch.quantized_max_pool2d",
