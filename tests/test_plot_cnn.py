@@ -119,6 +119,9 @@ def test_saliency_grid_draws_digits_over_their_maps():
     fig = plot.saliency_grid(images, maps, labels=[f"label {i}" for i in range(5)], title="saliency")
     assert len(fig.axes) == 10 and fig.axes[0].get_title() == "label 0"
     np.testing.assert_allclose(fig.axes[5].images[0].get_array(), maps[0].numpy())  # bottom row, column 0
+    assert fig._suptitle.get_text().startswith("saliency") and "its own colour scale" in fig._suptitle.get_text()
+    for i in range(5):  # each map from 0 to its own maximum
+        assert fig.axes[5 + i].images[0].get_clim() == pytest.approx((0.0, maps[i].max().item()))
     assert _renders(fig)
     with pytest.raises(ValueError, match="same shape"):
         plot.saliency_grid(images, torch.rand(4, 8, 8))

@@ -180,7 +180,10 @@ def filter_frame(weight: torch.Tensor, images: torch.Tensor, maps: torch.Tensor,
 def saliency_grid(
     images: torch.Tensor, maps: torch.Tensor, labels: Sequence | None = None, title: str = "Saliency maps"
 ) -> plt.Figure:
-    """Images (top row) and their saliency maps (bottom row, each on its own scale from 0 to its maximum)."""
+    """Images (top row) and their saliency maps (bottom row, each on its own scale from 0 to its maximum).
+
+    The title says so: a map's colours compare its pixels with each other, not with another map's.
+    """
     pictures, saliencies = _images(images, "images"), _images(maps, "maps")
     if pictures.shape != saliencies.shape:
         raise ValueError(f"images and maps must have the same shape, got {pictures.shape} and {saliencies.shape}.")
@@ -195,7 +198,7 @@ def saliency_grid(
             _bare(ax)
     axes[0, 0].set_ylabel("digit")
     axes[1, 0].set_ylabel("saliency")
-    fig.suptitle(title)
+    fig.suptitle(f"{title}\n(each map on its own colour scale, from 0 to its maximum)")
     return fig
 
 
