@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.nn import conv
+from helpers.nn import conv, conv_backward
 from helpers.nn.conv import conv2d, conv2d_loops, conv_output_size, conv_parameter_count, windows
-from helpers.nn.conv_backward import conv2d_backward, conv2d_input, conv2d_weight
+from helpers.nn.conv_backward import _fold, conv2d_backward, conv2d_input, conv2d_weight
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 F64 = torch.float64
@@ -113,6 +113,7 @@ def test_float32_and_empty_batches(device):
     assert torch.allclose(ours.double(), F.conv2d(x, w, b, padding=1, stride=2), rtol=1e-5, atol=1e-5)
     empty = torch.zeros(0, 4, 8, 8, dtype=F64, device=device)
     assert close(conv2d(empty, w, b), F.conv2d(empty, w, b)) and close(conv2d_loops(empty, w, b), F.conv2d(empty, w, b))
+    check_against_torch(conv2d, empty, w, b, {"padding": 1})  # gradients of an empty batch: zeros
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -177,6 +178,97 @@ def test_grad_input_is_a_transposed_convolution(device, case):
     missed = [x.shape[2 + i] + 2 * padding[i] - reached[i] for i in (0, 1)]
     transposed = F.conv_transpose2d(g, w, None, stride, padding, missed, groups, dilation)
     assert close(conv2d_input(x.shape, w, g, **kwargs), transposed)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("case", ["plain", "padding", "stride-tuple", "dilation", "groups", "stride-past-kernel",
+                                  "big-padding"])
+def test_grad_input_is_g_spread_padded_and_correlated_with_the_flipped_kernel(device, case):
+    """The module docstring's construction, done with F.conv2d: spread g out by the stride, pad it by
+    d (k - 1) less the input's padding (more at the end for rows no window reached), correlate with the kernel
+    flipped in both axes and its in/out channels swapped."""
+    input_shape, weight_shape, kwargs = CASES[case]
+    x, w, _ = tensors(input_shape, weight_shape, device)
+    g = random(*F.conv2d(x, w, **kwargs).shape, seed=13, device=device)
+    (sh, sw), (ph, pw) = conv._pair(kwargs.get("stride", 1), "stride"), conv._pair(kwargs.get("padding", 0), "padding")
+    (dh, dw), groups = conv._pair(kwargs.get("dilation", 1), "dilation"), kwargs.get("groups", 1)
+    (n, c_out, h_out, w_out), (kh, kw), (h, w_in) = g.shape, w.shape[2:], x.shape[2:]
+    spread = g.new_zeros(n, c_out, (h_out - 1) * sh + 1, (w_out - 1) * sw + 1)
+    spread[:, :, ::sh, ::sw] = g
+    missed_h, missed_w = h + 2 * ph - spread.shape[2] - dh * (kh - 1), w_in + 2 * pw - spread.shape[3] - dw * (kw - 1)
+    full_h, full_w = dh * (kh - 1), dw * (kw - 1)
+    spread = F.pad(spread, (full_w - pw, full_w - pw + missed_w, full_h - ph, full_h - ph + missed_h))
+    flipped = w.unflatten(0, (groups, -1)).transpose(1, 2).flatten(0, 1).flip(-2, -1)  # (C_in, C_out/G, kH, kW)
+    expected = F.conv2d(spread, flipped, dilation=(dh, dw), groups=groups)
+    assert close(conv2d_input(x.shape, w, g, **kwargs), expected)
+
+
+@pytest.mark.parametrize("config", [((3, 3), (1, 1), (1, 1), 1), ((2, 3), (2, 1), (1, 2), 1),
+                                    ((3, 2), (1, 3), (2, 1), 2), ((1, 1), (2, 2), (1, 1), 3)])
+def test_col2im_is_the_adjoint_of_im2col(config):
+    """<im2col(x), Y> = <x, col2im(Y)> for every x and Y: col2im adds each entry of Y back onto the pixel
+    that im2col copied it from (the transpose of the gather, as a matrix)."""
+    kernel, stride, dilation, groups = config
+    x = random(2, 6, 9, 8, seed=14)
+    rows = conv._rows(x, kernel, stride, dilation, groups)
+    y = random(*rows.shape, seed=15)
+    folded = torch.zeros_like(x)
+    _fold(y, folded, kernel, stride, dilation)
+    assert torch.allclose((rows * y).sum(), (x * folded).sum(), **TOL)
+    basis = torch.zeros_like(x)  # and column by column: col2im of one row's one entry is one pixel
+    basis[1, 2, 4, 3] = 1.0
+    assert torch.allclose((conv._rows(basis, kernel, stride, dilation, groups) * y).sum(), folded[1, 2, 4, 3], **TOL)
+
+
+@pytest.mark.parametrize("needs", [(True, False, False), (False, True, False), (False, False, True),
+                                   (True, True, False), (False, True, True)])
+def test_gradients_when_only_some_arguments_require_them(needs):
+    """Each gradient alone, also from y.sum() (whose backward sends expanded ones) and through two layers."""
+    x, w, b = tensors((3, 2, 7, 6), (4, 2, 3, 3), "cpu")
+    w2 = random(3, 4, 2, 2, seed=16)
+    results = []
+    for fn in (conv2d, F.conv2d):
+        leaves = [leaf(t) if need else t for t, need in zip((x, w, b), needs)]
+        y = fn(fn(*leaves, stride=(1, 2), padding=1), w2, padding="same")
+        results.append(torch.autograd.grad(y.sum(), [t for t, need in zip(leaves, needs) if need]))
+    for a, e in zip(*results):
+        assert close(a, e)
+
+
+def test_the_backward_pass_reuses_the_forward_passs_unfolded_input(monkeypatch):
+    """X is built once per layer when it fits in one chunk, and once more for each chunk otherwise (and for
+    double backward, where gradients must flow through X as well, or a second backward with retain_graph)."""
+    calls = []
+
+    def counting_rows(*args):
+        calls.append(args[0].shape[0])
+        return rows(*args)
+
+    rows = conv._rows
+    monkeypatch.setattr(conv, "_rows", counting_rows)
+    monkeypatch.setattr(conv_backward, "_rows", counting_rows)
+    x, w, b = tensors((4, 2, 6, 6), (3, 2, 3, 3), "cpu")
+    xl, wl = leaf(x), leaf(w)
+    y = conv2d(xl, wl, b, padding=1)
+    g = random(*y.shape, seed=17)
+    first = torch.autograd.grad(y, (xl, wl), g, retain_graph=True)
+    assert calls == [4]
+    second = torch.autograd.grad(y, (xl, wl), g)  # X was used up (dL/dX was written over it): unfolded again
+    assert calls == [4, 4]
+    expected = torch.autograd.grad(F.conv2d(xl, wl, b, padding=1), (xl, wl), g)
+    for a, b_, e in zip(first, second, expected):
+        assert close(a, e) and close(b_, e)
+    calls.clear()
+    conv2d(xl, wl, b, padding=1).sum().backward()
+    assert calls == [4]
+    calls.clear()
+    monkeypatch.setattr(conv, "COLUMN_BYTES", 2 * 2 * 9 * 36 * 8)  # two examples per chunk
+    conv2d(xl, wl, b, padding=1).sum().backward()
+    assert calls == [2, 2, 2, 2]
+    calls.clear()
+    monkeypatch.setattr(conv, "COLUMN_BYTES", 2**20)
+    torch.autograd.grad(conv2d(xl, wl, b, padding=1).square().sum(), wl, create_graph=True)
+    assert calls == [4, 4]
 
 
 # ---------------------------------------------------------------- the flip convention: scipy.signal

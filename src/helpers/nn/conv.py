@@ -20,10 +20,11 @@ torch): half on each side and, when that is odd (an even kernel), the extra row/
 input first (im2col): every receptive field becomes one row of a matrix X, (N H_out W_out, kH kW C_in), and
 the layer is a linear layer applied to every row, y = X W^T with W as (C_out, kH kW C_in) (per group).
 X holds kH kW copies of the input, so it is built a few examples at a time (``COLUMN_BYTES``); the input is
-first copied channels-last, (N, H, W, C), so that each row is made of contiguous runs of C_in values.
+first padded and copied channels-last, (N, H, W, C), so that each row is made of contiguous runs of C_in values.
 
-The backward pass, written as two more convolutions (``conv2d_input``, ``conv2d_weight``), is in
-``helpers.nn.conv_backward``; ``conv2d`` uses it as its gradient.
+The backward pass, ``conv2d``'s gradient, is in ``helpers.nn.conv_backward``: the maths as two more
+convolutions (``conv2d_input``, a transposed convolution, and ``conv2d_weight``), computed as the linear
+layer's gradients, dL/dX = G W folded back onto the input (col2im) and dL/dW = G^T X.
 """
 
 from __future__ import annotations
@@ -157,24 +158,32 @@ def windows(x: torch.Tensor, kernel_size: tuple[int, int], stride: tuple[int, in
 
 
 def _padded(input: torch.Tensor, pad: Pad4) -> torch.Tensor:
-    """(N, C, H, W) or (C, H, W) -> (N, C, H + top + bottom, W + left + right), zeros around."""
+    """(N, C, H, W) or (C, H, W) -> (N, C, H + top + bottom, W + left + right), zeros around, stored
+    channels-last ((N, H, W, C) in memory: the order in which ``_rows`` reads it)."""
     x, (top, bottom, left, right) = (input if input.ndim == 4 else input[None]), pad
-    return F.pad(x, (left, right, top, bottom)) if any(pad) else x
+    x = F.pad(x, (left, right, top, bottom)) if any(pad) else x
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def _output_size(input_size, kernel_size, stride, pad: Pad4, dilation) -> tuple[int, int]:
+    """(H_out, W_out) of a (..., H, W) input padded by (top, bottom, left, right): ``conv_output_size``."""
+    padded = (input_size[-2] + pad[0] + pad[1], input_size[-1] + pad[2] + pad[3])
+    return tuple(conv_output_size(padded[i], kernel_size[i], stride[i], 0, dilation[i]) for i in (0, 1))
 
 
 def _rows(x: torch.Tensor, kernel_size, stride, dilation, groups: int) -> torch.Tensor:
     """im2col, a receptive field per row: padded (n, C_in, H, W) -> X: (G, n H_out W_out, kH kW C_in/G), a copy.
 
-    x is copied channels-last first, so that a row is made of contiguous runs of C_in / G values.
+    Read from x channels-last (``_padded``), each row is made of contiguous runs of C_in / G values.
     """
-    fields = windows(x.contiguous(memory_format=torch.channels_last), kernel_size, stride, dilation)
+    fields = windows(x, kernel_size, stride, dilation)
     (n, c, h_out, w_out), (kh, kw) = fields.shape[:4], kernel_size
     fields = fields.unflatten(1, (groups, c // groups))  # (n, G, C_in/G, H_out, W_out, kH, kW)
     return fields.permute(1, 0, 3, 4, 5, 6, 2).reshape(groups, n * h_out * w_out, kh * kw * c // groups)  # the copy
 
 
 def _examples_per_chunk(x: torch.Tensor, kernel_size, out_size) -> int:
-    """How many examples' rows fit in COLUMN_BYTES (at least one)."""
+    """How many examples' rows fit in COLUMN_BYTES (at least one); x: (N, C_in, H, W)."""
     example_bytes = x.shape[1] * kernel_size[0] * kernel_size[1] * out_size[0] * out_size[1] * x.element_size()
     return max(1, COLUMN_BYTES // max(1, example_bytes))
 
@@ -184,44 +193,58 @@ def _kernel_rows(weight: torch.Tensor, groups: int) -> torch.Tensor:
     return weight.unflatten(0, (groups, -1)).permute(0, 1, 3, 4, 2).flatten(2)
 
 
-def _unfold_matmul(x: torch.Tensor, weight: torch.Tensor, stride, dilation, groups: int) -> torch.Tensor:
-    """y = X W^T, a linear layer on the rows of X = _rows(x): padded (N, C_in, H, W) -> (N, C_out, H_out, W_out).
+def _unfold_matmul(input: torch.Tensor, weight: torch.Tensor, stride, pad: Pad4, dilation, groups: int
+                   ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """y = X W^T, a linear layer on the rows of X: (N, C_in, H, W) -> (N, C_out, H_out, W_out).
 
-    One matmul per chunk of examples (and per group, batched).
+    A chunk of examples at a time: pad it, unfold it (``_rows``), one matmul (per group, batched). Also
+    returns X when it was built in one piece (the backward pass reuses it for dL/dw = G^T X), else None.
     """
     kernel = tuple(weight.shape[2:])
-    out_size = conv_output_size(tuple(x.shape[2:]), kernel, stride, 0, dilation)
+    out_size = _output_size(input.shape, kernel, stride, pad, dilation)
     w = _kernel_rows(weight, groups)
     outputs = []
-    for chunk in x.split(_examples_per_chunk(x, kernel, out_size)):
-        y = _rows(chunk, kernel, stride, dilation, groups) @ w.transpose(1, 2)  # (G, n H_out W_out, C_out/G)
+    for chunk in input.split(_examples_per_chunk(input, kernel, out_size)):
+        rows = _rows(_padded(chunk, pad), kernel, stride, dilation, groups)
+        y = rows @ w.transpose(1, 2)  # (G, n H_out W_out, C_out/G)
         outputs.append(y.unflatten(1, (-1, *out_size)).permute(1, 0, 4, 2, 3).flatten(1, 2))  # (n, C_out, ...)
-    return outputs[0].contiguous() if len(outputs) == 1 else torch.cat(outputs)  # (N, C_out, H_out, W_out)
+    if len(outputs) == 1:
+        return outputs[0].contiguous(), rows
+    return torch.cat(outputs), None  # (N, C_out, H_out, W_out)
 
 
 class _Conv2d(torch.autograd.Function):
-    """conv2d with its backward pass written out: ``conv2d_input``, a transposed convolution of g, and
-    ``conv2d_weight``, the input correlated with g (``helpers.nn.conv_backward``)."""
+    """conv2d with its backward pass written out (``helpers.nn.conv_backward``): dL/dx = col2im(G W), the
+    transposed convolution of g, dL/dw = G^T X, the correlation of the input with g, and dL/dbias."""
 
     @staticmethod
-    def forward(ctx, input, weight, bias, stride, padding, dilation, groups):
-        ctx.save_for_backward(input, weight)
-        ctx.conv = (stride, padding, dilation, groups)
-        stride, pad, dilation = _arguments(input.shape, weight.shape[2:], stride, padding, dilation)
-        y = _unfold_matmul(_padded(input, pad), weight, stride, dilation, groups)
+    def forward(ctx, input, weight, bias, stride, pad, dilation, groups):  # arguments as _arguments returns them
+        y, rows = _unfold_matmul(input if input.ndim == 4 else input[None], weight, stride, pad, dilation, groups)
         if bias is not None:
             y += bias[:, None, None]
+        ctx.save_for_backward(input, weight)
+        ctx.rows = rows if ctx.needs_input_grad[1] else None  # X for dL/dw (on ctx: backward writes over it)
+        ctx.conv = (stride, pad, dilation, groups)
         return y if input.ndim == 4 else y[0]
 
     @staticmethod
     def backward(ctx, grad_output):
-        from helpers.nn.conv_backward import bias_grad, conv2d_input, conv2d_weight  # it builds on this module
+        from helpers.nn.conv_backward import _grad_rows, _input_grad, _weight_grad  # it builds on this module
 
-        (input, weight), conv = ctx.saved_tensors, ctx.conv
+        (input, weight), rows, (stride, pad, dilation, groups) = ctx.saved_tensors, ctx.rows, ctx.conv
+        ctx.rows = None  # X is used once (a second backward, with retain_graph=True, unfolds the input again)
+        if torch.is_grad_enabled():  # create_graph=True: gradients must flow back through X, so rebuild it
+            rows = None
+        x, g = (input, grad_output) if input.ndim == 4 else (input[None], grad_output[None])
+        g_rows = _grad_rows(g, groups)  # G, a row of g per output position
         needs_input, needs_weight, needs_bias = ctx.needs_input_grad[:3]
-        grad_input = conv2d_input(input.shape, weight, grad_output, *conv) if needs_input else None
-        grad_weight = conv2d_weight(input, weight.shape, grad_output, *conv) if needs_weight else None
-        grad_bias = bias_grad(grad_output) if needs_bias else None
+        grad_input = grad_weight = grad_bias = None
+        if needs_weight:
+            grad_weight = _weight_grad(x, weight.shape, g_rows, stride, pad, dilation, rows)
+        if needs_input:  # dL/dX has X's shape: it is written over X, which is no longer needed
+            grad_input = _input_grad(x.shape, weight, g_rows, stride, pad, dilation, out=rows).view(input.shape)
+        if needs_bias:
+            grad_bias = g_rows.sum(1).flatten()  # = bias_grad(g): the rows of G summed
         return grad_input, grad_weight, grad_bias, None, None, None, None
 
 
@@ -241,8 +264,8 @@ def conv2d(
     (h, w), "valid" or "same". groups must divide C_in and C_out. Differentiable (twice, too).
     """
     _check_tensors(input, weight, bias, groups)
-    _arguments(input.shape, weight.shape[2:], stride, padding, dilation)
-    return _Conv2d.apply(input, weight, bias, stride, padding, dilation, groups)
+    stride, pad, dilation = _arguments(input.shape, weight.shape[2:], stride, padding, dilation)
+    return _Conv2d.apply(input, weight, bias, stride, pad, dilation, groups)
 
 
 def conv2d_loops(
