@@ -13,6 +13,13 @@ import torch
 from helpers import plot
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """A test that fails before its plt.close would leave its figure open for the next file's tests."""
+    yield
+    plt.close("all")
+
+
 def _renders(fig) -> bool:
     fig.savefig(io.BytesIO(), format="png", dpi=40)
     plt.close(fig)
