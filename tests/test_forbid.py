@@ -288,6 +288,21 @@ LIBRARY_ANSWERS = {
     "06.conv_weight_grad": torch.nn.grad.conv2d_weight,
     "06.param_count": vgg_head_count_parameters,
     "06.saliency": lambda model, x, target: __import__("helpers.interpret").interpret.saliency(model, x, target),
+    # torch's functional cells want a batch dimension: one example goes in as a batch of one
+    "07.rnn_step": lambda input, hx, *weights: torch.rnn_tanh_cell(
+        input.reshape(-1, input.shape[-1]), hx.reshape(-1, hx.shape[-1]), *weights).reshape(hx.shape),
+    "07.bptt_scalar": lambda w, u, xs, h0: tuple(torch.func.grad(lambda p: __import__("functools").reduce(
+        lambda h, x: torch.tanh(p[0] * h + p[1] * x), xs, torch.tensor(float(h0), dtype=torch.float64)))(
+        torch.tensor([w, u], dtype=torch.float64)).tolist()),
+    "07.leaky_unit": lambda input, hx, w_ih, w_hh, b, alpha: (1 - alpha) * hx + alpha * torch.rnn_tanh_cell(
+        input.reshape(-1, input.shape[-1]), hx.reshape(-1, hx.shape[-1]), w_ih, w_hh, b).reshape(hx.shape),
+    "07.gru_step": lambda input, hx, *weights: torch.gru_cell(
+        input.reshape(-1, input.shape[-1]), hx.reshape(-1, hx.shape[-1]), *weights).reshape(hx.shape),
+    "07.lstm_step": lambda input, state, *weights: tuple(t.reshape(state[0].shape) for t in torch.lstm_cell(
+        input.reshape(-1, input.shape[-1]), tuple(s.reshape(-1, s.shape[-1]) for s in state), *weights)),
+    "07.lstm_params": lambda input_size, hidden_size, num_layers=1, bidirectional=False, bias=True: sum(
+        p.numel() for p in torch.nn.LSTM(input_size, hidden_size, num_layers, bias=bias,
+                                         bidirectional=bidirectional).parameters()),
 }
 
 
