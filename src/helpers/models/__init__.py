@@ -5,6 +5,8 @@ mlp          the multilayer perceptron, its weight-space symmetries, count_param
 cnn          SmallCNN, a two-layer convolutional network for the 8x8 digits (chapter 6)
 blocks       vgg_block, ResidualBlock, DenseBlock, transition_block (chapter 6)
 classic      LeNet5, AlexNet, VGG16, layer for layer (chapter 6)
+sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq), init_forget_bias_,
+             gradient_norms_through_time (chapter 7)
 """
 
 from helpers.models.blocks import DenseBlock, ResidualBlock, transition_block, vgg_block
@@ -12,6 +14,13 @@ from helpers.models.classic import VGG16, AlexNet, LeNet5
 from helpers.models.cnn import SmallCNN
 from helpers.models.mlp import MLP, count_parameters, weight_space_symmetries
 from helpers.models.polynomial import PolynomialRegression, mse, polynomial_features, select_polynomial_degree
+from helpers.models.sequence import (
+    SequenceRegressor,
+    SequenceTagger,
+    gradient_norms_through_time,
+    init_forget_bias_,
+    recurrent_layer,
+)
 
 __all__ = [
     "MLP",
@@ -21,10 +30,15 @@ __all__ = [
     "LeNet5",
     "PolynomialRegression",
     "ResidualBlock",
+    "SequenceRegressor",
+    "SequenceTagger",
     "SmallCNN",
     "count_parameters",
+    "gradient_norms_through_time",
+    "init_forget_bias_",
     "mse",
     "polynomial_features",
+    "recurrent_layer",
     "select_polynomial_degree",
     "transition_block",
     "vgg_block",

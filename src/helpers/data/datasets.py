@@ -1,4 +1,4 @@
-"""Offline data sets, as tensors. Nothing here downloads.
+"""The offline data sets of chapters 1-6, as tensors. Nothing here downloads.
 
 - ``digits()``: scikit-learn's bundled 8x8 handwritten digits (1,797 images), with a fixed
   train/validation/test split, pixels scaled to [0, 1].

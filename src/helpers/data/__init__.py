@@ -1,0 +1,43 @@
+"""Offline data, as tensors. Nothing here downloads.
+
+datasets    digits() (scikit-learn's 8x8 handwritten digits, split train/val/test), loaders(), noisy_sine(),
+            blobs(): the data sets of chapters 1-6
+sequences   noisy_sine_sequences(), adding_problem(), copy_task(): synthetic sequence tasks (chapter 7)
+text        char_corpus(), next_character_pairs(): a tiny character corpus written for the book (chapter 7)
+"""
+
+from helpers.data.datasets import (
+    DIGITS_SPLIT,
+    Split,
+    blobs,
+    digits,
+    loaders,
+    noisy_sine,
+    sine,
+    split_indices,
+)
+from helpers.data.datasets import (
+    _digits_arrays as _digits_arrays,  # tests read the file directly
+)
+from helpers.data.sequences import IGNORE_INDEX, adding_problem, copy_task, noisy_sine_sequences
+from helpers.data.text import END, LINES, CharCorpus, char_corpus, next_character_pairs
+
+__all__ = [
+    "DIGITS_SPLIT",
+    "END",
+    "IGNORE_INDEX",
+    "LINES",
+    "CharCorpus",
+    "Split",
+    "adding_problem",
+    "blobs",
+    "char_corpus",
+    "copy_task",
+    "digits",
+    "loaders",
+    "next_character_pairs",
+    "noisy_sine",
+    "noisy_sine_sequences",
+    "sine",
+    "split_indices",
+]
