@@ -5,6 +5,7 @@
 - the unit tests;
 - one step of each helpers.optim optimizer vs torch.optim's;
 - helpers.nn.conv.conv2d (unfold + matmul) forward + backward vs F.conv2d, on one thread;
+- helpers.nn.recurrent.LSTM forward + backward vs nn.LSTM, on one thread;
 - the grader: 30 submissions of chapter 1 with -j 2, and its overhead per submission beyond executing the
   notebook (grading one submission minus executing the same notebook in the grader's kernel settings).
 """
@@ -126,6 +127,43 @@ def conv2d_steps(rounds: int = 7) -> None:
     torch.set_num_threads(threads)
 
 
+def lstm_steps(rounds: int = 7) -> None:
+    """helpers.nn.recurrent.LSTM forward + backward vs nn.LSTM (the same weights), one thread, float32, a training
+    step on data (no input gradient): T=50, batch 64, input 2, hidden 32 (the chapter's), and T=100, batch 32,
+    input 64, hidden 128."""
+    import torch
+
+    from helpers.nn.recurrent import LSTM
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    cases = {"T=50, batch 64, input 2, hidden 32": (50, 64, 2, 32, 20),
+             "T=100, batch 32, input 64, hidden 128": (100, 32, 64, 128, 3)}
+
+    def step(lstm, x: torch.Tensor) -> None:
+        output, (h, c) = lstm(x)
+        output.sum().backward()
+
+    for name, (steps, batch, inputs, hidden, repeats) in cases.items():
+        theirs = torch.nn.LSTM(inputs, hidden)
+        ours = LSTM(inputs, hidden)
+        ours.load_state_dict(theirs.state_dict())
+        x = torch.randn(steps, batch, inputs)
+        best = {ours: float("inf"), theirs: float("inf")}
+        for lstm in best:  # warm up
+            step(lstm, x)
+        for _ in range(rounds):  # interleaved, the best round of each: the least disturbed by other load
+            for lstm in best:
+                start = time.perf_counter()
+                for _ in range(repeats):
+                    step(lstm, x)
+                best[lstm] = min(best[lstm], 1e3 * (time.perf_counter() - start) / repeats)
+        print(f"LSTM {name}: ours {best[ours]:.2f} ms vs nn.LSTM {best[theirs]:.2f} ms per forward+backward "
+              f"(ratio {best[ours] / best[theirs]:.2f}, budget 3x)", flush=True)
+    torch.set_num_threads(threads)
+
+
 def main() -> None:
     for folder, strict in (("solutions", "1"), ("chapters", "not-attempted")):
         for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
@@ -138,6 +176,7 @@ def main() -> None:
     print(f"unit tests: {unit:.1f} s", flush=True)
     optimizer_steps()
     conv2d_steps()
+    lstm_steps()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
