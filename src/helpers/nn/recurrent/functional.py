@@ -19,7 +19,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from helpers.nn.recurrent.bptt import gru_backward, gru_forward, lstm_backward, lstm_forward, rnn_backward, rnn_forward
+from helpers.nn.recurrent.bptt import (
+    gru_backward,
+    gru_forward,
+    lstm_backward,
+    lstm_forward,
+    rnn_backward,
+    rnn_forward,
+    weight_grad,
+)
 from helpers.nn.recurrent.cells import NONLINEARITIES, gru_cell, lstm_cell, rnn_cell
 
 __all__ = ["gru_layer", "lstm_layer", "rnn_layer"]
@@ -38,10 +46,9 @@ def _for_biases(grad, b_ih: torch.Tensor | None, b_hh: torch.Tensor | None) -> t
 def _projection_backward(grad_xi: torch.Tensor, input: torch.Tensor, w_ih: torch.Tensor, needs: tuple[bool, ...]
                          ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
     """xi = x W_ih^T + b over all T N rows: (dL/dx = dL/dxi W_ih, dL/dW_ih = dL/dxi^T x, dL/db = sum dL/dxi)."""
-    g = grad_xi.flatten(0, 1)  # (T N, G H)
-    grad_input = (g @ w_ih).view(input.shape) if needs[0] else None
-    grad_w_ih = (input.reshape(len(g), -1).t() @ g).t() if needs[1] else None  # (x^T g)^T: MKL's fast way round
-    return grad_input, grad_w_ih, (g.sum(0) if needs[2] else None)
+    grad_input = (grad_xi.flatten(0, 1) @ w_ih).view(input.shape) if needs[0] else None
+    grad_w_ih = weight_grad(grad_xi, input) if needs[1] else None
+    return grad_input, grad_w_ih, (grad_xi.sum((0, 1)) if needs[2] else None)
 
 
 def _autograd(forward, inputs: tuple, grads: tuple) -> tuple:
