@@ -11,13 +11,14 @@ has weight_ih_l{l}: (G H, H_in if l = 0 else D H), weight_hh_l{l}: (G H, H), bia
 ``load_state_dict`` works both ways. All are drawn from U(-1/sqrt(H), 1/sqrt(H)) in torch's order, so with the
 same seed they are torch's very values.
 
-Each layer and direction first projects the whole input, xi = x W_ih^T + b_ih for all T steps in one matmul,
-then runs the loop over time (``functional``, ``bptt``: the loops and their backward passes, written out). The backward
-direction runs the same loop on the time-reversed xi, and its outputs are reversed back: the output at t
-is (forward h_t, backward h_t), the backward state having read x_T, ..., x_t. Between layers (not after the
-last), in training only, dropout with probability ``dropout`` on each layer's output, as torch. Its masks
-come from torch's random generator but not drawn as torch draws them: with the same seed they differ from
-``nn.LSTM``'s (their distribution is the same); in eval mode the layers equal torch's.
+Each layer and direction is one call of ``functional.rnn_layer`` / ``gru_layer`` / ``lstm_layer``: the input
+projection xi = x W_ih^T + b_ih for all T steps in one matmul, then the loop over time, and backpropagation
+through time written out (``bptt``). The backward direction runs on the time-reversed input, and its outputs
+are reversed back: the output at t is (forward h_t, backward h_t), the backward state having read x_T, ...,
+x_t. Between layers (not after the last), in training only, dropout with probability ``dropout`` on each
+layer's output, as torch. Its masks come from torch's random generator but are not drawn as torch draws
+them: with the same seed they differ from ``nn.LSTM``'s (their distribution is the same); in eval mode the
+layers equal torch's.
 
 Not here: ``proj_size`` > 0 (an LSTM with a projected state), ``PackedSequence`` inputs (pad the batch
 instead), cuDNN.
