@@ -550,7 +550,7 @@ def book_bptt(w, u, xs, h0):
     output = recurrent.rnn_forward(u * x, h0, w_hh)
     grad_output = torch.zeros_like(output)
     grad_output[-1] = 1.0  # L = h_T
-    grad_xi, _, grad_w = recurrent.rnn_backward(grad_output, h0, w_hh, output)
+    grad_xi, _, grad_w = recurrent.rnn_backward(grad_output, torch.zeros_like(h0), h0, w_hh, output)
     return grad_w.item(), (grad_xi * x).sum().item()
 
 

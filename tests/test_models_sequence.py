@@ -12,9 +12,9 @@ from helpers.models import (
     SequenceTagger,
     count_parameters,
     gradient_norms_through_time,
-    init_forget_bias_,
     recurrent_layer,
 )
+from helpers.nn.recurrent import set_forget_bias
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 F64 = torch.float64
@@ -107,11 +107,11 @@ def test_cell_may_be_a_class_and_layer_options_pass_through():
 
 
 @pytest.mark.parametrize("value", [0.0, 1.0, 3.0])
-def test_init_forget_bias_sets_the_sum_of_the_two_forget_biases(value):
+def test_set_forget_bias_sets_the_sum_of_the_two_forget_biases_of_a_deep_bidirectional_lstm(value):
     torch.manual_seed(3)
     lstm = nn.LSTM(2, 5, num_layers=2, bidirectional=True)
     before = {name: p.detach().clone() for name, p in lstm.named_parameters()}
-    assert init_forget_bias_(lstm, value) is lstm
+    assert set_forget_bias(lstm, value) is lstm
     for where in ["l0", "l0_reverse", "l1", "l1_reverse"]:
         b_ih, b_hh = getattr(lstm, f"bias_ih_{where}"), getattr(lstm, f"bias_hh_{where}")
         torch.testing.assert_close(b_ih[5:10] + b_hh[5:10], torch.full((5,), value))  # gates i, f, g, o
@@ -138,10 +138,10 @@ def test_a_large_forget_bias_carries_the_cell_state_unchanged():
 def test_forget_bias_argument_of_the_models():
     model = SequenceTagger(2, 3, cell="lstm", forget_bias=2.0)
     torch.testing.assert_close(model.rnn.bias_ih_l0[3:6] + model.rnn.bias_hh_l0[3:6], torch.full((3,), 2.0))
-    with pytest.raises(ValueError, match="only an LSTM has a forget gate"):
+    with pytest.raises(ValueError, match="expects an LSTM"):
         SequenceRegressor(2, 3, cell="gru", forget_bias=1.0)
-    with pytest.raises(ValueError, match="needs an LSTM layer with biases"):
-        init_forget_bias_(nn.LSTM(2, 3, bias=False), 1.0)
+    with pytest.raises(ValueError, match="no bias_ih/bias_hh parameters"):
+        SequenceRegressor(2, 3, cell="lstm", forget_bias=1.0, bias=False)
 
 
 @pytest.mark.parametrize("device", DEVICES)

@@ -5,7 +5,7 @@ mlp          the multilayer perceptron, its weight-space symmetries, count_param
 cnn          SmallCNN, a two-layer convolutional network for the 8x8 digits (chapter 6)
 blocks       vgg_block, ResidualBlock, DenseBlock, transition_block (chapter 6)
 classic      LeNet5, AlexNet, VGG16, layer for layer (chapter 6)
-sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq), init_forget_bias_,
+sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq),
              gradient_norms_through_time (chapter 7)
 """
 
@@ -18,7 +18,6 @@ from helpers.models.sequence import (
     SequenceRegressor,
     SequenceTagger,
     gradient_norms_through_time,
-    init_forget_bias_,
     recurrent_layer,
 )
 
@@ -35,7 +34,6 @@ __all__ = [
     "SmallCNN",
     "count_parameters",
     "gradient_norms_through_time",
-    "init_forget_bias_",
     "mse",
     "polynomial_features",
     "recurrent_layer",

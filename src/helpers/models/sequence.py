@@ -9,14 +9,17 @@ any class with their constructor, such as the book's ``helpers.nn.recurrent.LSTM
 of size I has G (H (I + H) + 2 H) parameters (the input and hidden weights and torch's two bias vectors) with
 G = 1 (RNN), 3 (GRU: reset, update, candidate) or 4 (LSTM: input, forget, candidate, output gates).
 
-``forget_bias`` sets the LSTM's forget-gate bias (``init_forget_bias_``): with f_t = sigmoid(... + b_f) near 1
-the cell state c_t = f_t c_{t-1} + i_t g_t is carried from step to step almost unchanged, and so is its gradient.
+``forget_bias`` sets the LSTM's forget-gate bias (``helpers.nn.recurrent.set_forget_bias``): with
+f_t = sigmoid(... + b_f) near 1 the cell state c_t = f_t c_{t-1} + i_t g_t is carried from step to step almost
+unchanged, and so is its gradient.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from helpers.nn.recurrent import set_forget_bias
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}  # blocks of H rows stacked in weight_ih_l0, weight_hh_l0 and the biases
@@ -45,26 +48,6 @@ def recurrent_layer(
 
 
 @torch.no_grad()
-def init_forget_bias_(lstm: nn.Module, value: float) -> nn.Module:
-    """Set an LSTM's forget-gate bias to ``value``, in every layer and direction; returns the layer.
-
-    torch's LSTM has two bias vectors, ``bias_ih_l{k}`` and ``bias_hh_l{k}``, (4 H,) each, gates in the order
-    i, f, g, o; the forget gate f_t = sigmoid(W_if x_t + b_if + W_hf h_{t-1} + b_hf) sees their sum. This sets the
-    f rows [H:2H] of ``bias_ih`` to ``value`` and of ``bias_hh`` to 0, so b_if + b_hf = ``value`` exactly.
-    """
-    hidden = getattr(lstm, "hidden_size", None)
-    biases = {name: p for name, p in lstm.named_parameters() if name.startswith(("bias_ih_l", "bias_hh_l"))}
-    if hidden is None or not biases:
-        raise ValueError("init_forget_bias_ needs an LSTM layer with biases (bias_ih_l0, bias_hh_l0); "
-                         f"got {type(lstm).__name__}. Pass model.rnn, built with bias=True.")
-    for name, p in biases.items():
-        if p.shape[0] != 4 * hidden:
-            raise ValueError(f"{name} has {p.shape[0]} rows, not 4 * hidden_size = {4 * hidden}: only an LSTM has a "
-                             f"forget gate (a GRU's update gate plays that part).")
-        p[hidden : 2 * hidden] = value if name.startswith("bias_ih") else 0.0
-    return lstm
-
-
 def _check_input(x: torch.Tensor, input_size: int, name: str) -> None:
     if not isinstance(x, torch.Tensor) or x.ndim != 3 or x.shape[2] != input_size:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
@@ -79,7 +62,7 @@ class _Recurrent(nn.Module):
         super().__init__()
         self.rnn = recurrent_layer(cell, input_size, hidden_size, num_layers, **kwargs)
         if forget_bias is not None:
-            init_forget_bias_(self.rnn, forget_bias)
+            set_forget_bias(self.rnn, forget_bias)
         self.input_size = input_size
         self.directions = 2 if kwargs.get("bidirectional") else 1
 

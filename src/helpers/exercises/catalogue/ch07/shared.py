@@ -32,7 +32,7 @@ RECURRENT_MODULES = (
 BOOKS_BACKWARD = tuple(f"helpers.nn.recurrent.{kind}_backward" for kind in ("rnn", "gru", "lstm"))
 BOOKS_RECURRENT = (
     *(f"helpers.nn.recurrent.{name}" for name in ("rnn_cell", "gru_cell", "lstm_cell", "peephole_lstm_cell")),
-    *(f"helpers.nn.recurrent.{kind}_{part}" for kind in ("rnn", "gru", "lstm") for part in ("forward", "through_time")),
+    *(f"helpers.nn.recurrent.{kind}_{part}" for kind in ("rnn", "gru", "lstm") for part in ("forward", "layer")),
     *BOOKS_BACKWARD, "helpers.nn.recurrent.RNN", "helpers.nn.recurrent.GRU", "helpers.nn.recurrent.LSTM",
 )
 # What a cell written by hand may not call: any recurrent cell or layer, torch's or the book's.
