@@ -4,7 +4,7 @@ polynomial   least-squares polynomial regression (chapter 1)
 mlp          the multilayer perceptron, its weight-space symmetries, count_parameters (chapter 3)
 cnn          SmallCNN, a two-layer convolutional network for the 8x8 digits (chapter 6)
 blocks       vgg_block, ResidualBlock, DenseBlock, transition_block (chapter 6)
-classic      LeNet5, AlexNet, VGG16, layer for layer (chapter 6)
+classic      LeNet5, and AlexNet and VGG16 in torchvision's layouts (chapter 6)
 sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq),
              gradient_norms_through_time (chapter 7)
 """
