@@ -1,0 +1,142 @@
+"""Chapter 7's figures: what they draw, the numbers in their legends, their errors.
+
+Every expected number is computed here from the inputs (NumPy's mean of logarithms, min, max, a formatted
+value), not read from the code under test.
+"""
+
+import io
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+import helpers.plot.recurrent as recurrent_plots
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """A test that fails before its plt.close would leave its figure open for the next file's tests."""
+    yield
+    plt.close("all")
+
+
+def _renders(fig) -> bool:
+    fig.savefig(io.BytesIO(), format="png", dpi=40)
+    plt.close(fig)
+    return True
+
+
+def _legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_every_figure_is_listed_and_callable():
+    assert sorted(recurrent_plots.__all__) == ["gradient_through_time", "score_against_length", "training_curves"]
+    for name in recurrent_plots.__all__:
+        assert callable(getattr(recurrent_plots, name))
+
+
+# ---------------------------------------------------------------- gradient_through_time
+def test_gradient_through_time_draws_the_geometric_mean_and_a_min_max_band_on_a_log_scale():
+    g = torch.Generator().manual_seed(0)
+    rows = torch.exp(torch.randn(4, 6, generator=g, dtype=torch.float64) * 5)  # four sequences, T = 6
+    single = torch.tensor([1e-20, 1e-10, 1e-3, 0.5], dtype=torch.float64)
+    fig = recurrent_plots.gradient_through_time({"RNN": rows, "LSTM": single}, title="grads")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_title() == "grads"
+    values = rows.numpy()
+    expected = np.exp(np.log(values).mean(axis=0))  # the mean of the logarithms at each t
+    rnn_line, lstm_line = ax.lines
+    np.testing.assert_allclose(rnn_line.get_xdata(), [1, 2, 3, 4, 5, 6])
+    np.testing.assert_allclose(rnn_line.get_ydata(), expected, rtol=1e-12)
+    np.testing.assert_allclose(lstm_line.get_ydata(), single.numpy())
+    assert _legend(ax) == [f"RNN: {expected[0]:.1e} at t = 1", "LSTM: 1.0e-20 at t = 1"]
+    (band,) = ax.collections  # only the curve with several rows has a band
+    corners = band.get_paths()[0].vertices
+    assert corners[:, 1].min() == pytest.approx(values.min(axis=0).min())
+    assert corners[:, 1].max() == pytest.approx(values.max(axis=0).max())
+    assert _renders(fig)
+
+
+def test_gradient_through_time_fixed_limits_colors_and_an_existing_axis():
+    fig, ax = plt.subplots()
+    out = recurrent_plots.gradient_through_time({"a": [1.0, 0.1], "b": np.array([2.0, 3.0])}, ylim=(1e-30, 10),
+                                                colors=["#000000", "#ff0000"], ax=ax)
+    assert out is fig
+    assert ax.get_ylim() == pytest.approx((1e-30, 10))
+    assert [line.get_color() for line in ax.lines] == ["#000000", "#ff0000"]
+
+
+def test_gradient_through_time_errors():
+    with pytest.raises(ValueError, match="empty"):
+        recurrent_plots.gradient_through_time({})
+    with pytest.raises(ValueError, match="float64"):
+        recurrent_plots.gradient_through_time({"RNN": torch.tensor([0.0, 1.0])})  # an underflow
+    with pytest.raises(ValueError, match="finite and > 0"):
+        recurrent_plots.gradient_through_time({"RNN": [math.nan, 1.0]})
+    with pytest.raises(ValueError, match=r"\(T,\) or \(N, T\)"):
+        recurrent_plots.gradient_through_time({"RNN": torch.ones(2, 3, 4)})
+    with pytest.raises(ValueError, match="2 curves, 1 colours"):
+        recurrent_plots.gradient_through_time({"a": [1.0], "b": [1.0]}, colors=["red"])
+
+
+# ---------------------------------------------------------------- score_against_length
+def test_score_against_length_draws_each_model_quotes_the_longest_and_the_baseline():
+    lengths = [5, 10, 20, 30]
+    scores = {"RNN": [0.003, 0.012, 0.119, 0.152], "LSTM": [0.0005, 0.0013, 0.002, 0.0027]}
+    fig = recurrent_plots.score_against_length(lengths, scores, baseline=1 / 6, baseline_label="mean predictor",
+                                               title="adding problem")
+    ax = fig.axes[0]
+    assert ax.get_title() == "adding problem" and ax.get_yscale() == "log"
+    assert list(ax.get_xticks()) == lengths
+    assert list(ax.lines[0].get_xdata()) == lengths and list(ax.lines[0].get_ydata()) == scores["RNN"]
+    assert list(ax.lines[1].get_ydata()) == scores["LSTM"]
+    assert list(ax.lines[2].get_ydata()) == [1 / 6, 1 / 6]
+    assert _legend(ax) == ["RNN: 0.152 at T = 30", "LSTM: 0.0027 at T = 30", "mean predictor (0.167)"]
+    assert _renders(fig)
+
+
+def test_score_against_length_linear_scale_without_baseline_and_unsorted_lengths():
+    fig = recurrent_plots.score_against_length([30, 5], {"acc": [0.25, 1.0]}, logy=False)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "linear" and len(ax.lines) == 1
+    assert _legend(ax) == ["acc: 0.25 at T = 30"]  # the longest length, wherever it stands in the list
+
+
+def test_score_against_length_errors():
+    with pytest.raises(ValueError, match="3 scores for 2 lengths"):
+        recurrent_plots.score_against_length([5, 10], {"RNN": [0.1, 0.2, 0.3]})
+    with pytest.raises(ValueError, match="at least one"):
+        recurrent_plots.score_against_length([], {})
+
+
+# ---------------------------------------------------------------- training_curves
+def test_training_curves_places_scores_every_k_steps_and_drops_non_finite_values():
+    curves = {"clipped": [2.0, 1.0, 0.5, 0.25], "not clipped": [3.0, 40.0, math.inf, math.nan]}
+    fig = recurrent_plots.training_curves(curves, every=50, baseline=1 / 6, baseline_label="mean", logy=True,
+                                          ylabel="loss", title="clipping")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_ylabel() == "loss" and ax.get_xlabel() == "training step"
+    clipped, unclipped, base = ax.lines
+    assert list(clipped.get_xdata()) == [50, 100, 150, 200] and list(clipped.get_ydata()) == curves["clipped"][:4]
+    assert list(unclipped.get_xdata()) == [50, 100] and list(unclipped.get_ydata()) == [3.0, 40.0]
+    assert list(base.get_ydata()) == [1 / 6, 1 / 6]
+    assert _legend(ax) == ["clipped: 0.25 at step 200", "not clipped: 40 at step 100", "mean (0.167)"]
+    assert _renders(fig)
+
+
+def test_training_curves_as_percentages():
+    fig = recurrent_plots.training_curves({"LSTM": [0.25, 0.9731]}, every=100, baseline=0.25,
+                                          baseline_label="chance", percent=True, ylabel="recall accuracy")
+    assert _legend(fig.axes[0]) == ["LSTM: 97.3% at step 200", "chance (25%)"]
+
+
+def test_training_curves_errors():
+    with pytest.raises(ValueError, match="empty"):
+        recurrent_plots.training_curves({})
+    with pytest.raises(ValueError, match="positive int"):
+        recurrent_plots.training_curves({"a": [1.0]}, every=0)
+    with pytest.raises(ValueError, match="no finite score"):
+        recurrent_plots.training_curves({"a": [math.nan]})
