@@ -140,3 +140,11 @@ def test_training_curves_errors():
         recurrent_plots.training_curves({"a": [1.0]}, every=0)
     with pytest.raises(ValueError, match="no finite score"):
         recurrent_plots.training_curves({"a": [math.nan]})
+
+
+def test_every_figure_is_exported_through_helpers_plot():
+    from helpers import plot
+    from helpers.plot import recurrent
+
+    assert recurrent.__all__ and all(getattr(plot, name) is getattr(recurrent, name) for name in recurrent.__all__)
+    assert set(recurrent.__all__) <= set(plot.__all__)
