@@ -23,13 +23,8 @@ from helpers.models import count_parameters
 
 F64 = torch.float64
 EXERCISES = {exercise.id: exercise for exercise in ch07.EXERCISES}
-WRONG = [(e.id, diagnosis) for e in ch07.EXERCISES for diagnosis in e.wrong]
 ORDER = ["07.rnn_step", "07.bptt_scalar", "07.leaky_unit", "07.gru_step", "07.lstm_step", "07.lstm_params",
          "07.forget_bias"]
-
-
-def stub(*args):
-    raise NotImplementedError()
 
 
 def label(case):
@@ -45,7 +40,7 @@ def wrong_answer(exercise, start):
     return next(w for d, w in exercise.wrong.items() if d.startswith(start))
 
 
-# ---- what tests/test_catalogue.py checks of every chapter ---------------------------------------------
+# ---- the chapter's list (tests/test_catalogue.py checks every exercise: references, wrong answers, stubs) ----
 
 
 def test_the_chapter_lists_its_seven_exercises_in_order():
@@ -54,68 +49,10 @@ def test_the_chapter_lists_its_seven_exercises_in_order():
     assert len({e.kind for e in ch07.EXERCISES}) >= 3
 
 
-@pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_reference_passes_public_and_hidden_tests(exercise_id):
-    exercise = EXERCISES[exercise_id]
-    cases = exercise.cases()
-    report = judge(exercise, cases, call_all(exercise.reference, cases, forbidden=()), include_hidden=True)
-    assert report.outcome is Outcome.CORRECT, report.first_failure
-    assert report.score == exercise.points
-    if exercise.kind in ("implement", "derive"):
-        assert any(case.hidden for case in cases), "keep at least one test for grading"
-        assert sum(not case.hidden for case in cases) >= 4
-
-
-@pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_reference_calls_nothing_it_forbids(exercise_id):
-    exercise = EXERCISES[exercise_id]
-    assert run(exercise, exercise.reference, include_hidden=True).outcome is Outcome.CORRECT
-
-
-@pytest.mark.parametrize("exercise_id,diagnosis", WRONG, ids=[f"{i}-{n}" for n, (i, _) in enumerate(WRONG)])
-@pytest.mark.parametrize("hidden", [False, True], ids=["public", "graded"])
-def test_known_wrong_answer_is_rejected_with_its_own_diagnosis(exercise_id, diagnosis, hidden):
-    exercise = EXERCISES[exercise_id]
-    report = run(exercise, exercise.wrong[diagnosis], include_hidden=hidden)
-    assert report.outcome is Outcome.INCORRECT
-    assert report.score < exercise.points
-    assert report.detail == diagnosis
-    text = feedback.text(report)
-    assert f"input: {report.first_failure.case.label}" in text and "you returned: " in text
-    assert f"likely cause: {diagnosis}" in text
-
-
-@pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_stub_is_not_attempted(exercise_id):
-    assert run(EXERCISES[exercise_id], stub).outcome is Outcome.NOT_ATTEMPTED
-
-
-@pytest.mark.parametrize("exercise_id", EXERCISES)
-def test_entry_is_complete(exercise_id):
-    exercise = EXERCISES[exercise_id]
-    assert exercise.kind in list(Kind) and exercise.title and exercise.prompt
-    assert len(exercise.hints) >= 3, "graded hints, the last nearly the answer"
-    labels = [case.label for case in exercise.cases()]
-    assert all(labels) and len(set(labels)) == len(labels)
-    if exercise.kind == "choice":
-        assert exercise.reference() in exercise.options
-        assert set(exercise.options) == {exercise.reference(), *(wrong() for wrong in exercise.wrong.values())}
-
-
-def same_argument(x, y):
-    if isinstance(x, torch.Tensor):
-        return x.dtype == y.dtype and torch.equal(x, y)
-    if isinstance(x, (tuple, list)):
-        return type(x) is type(y) and len(x) == len(y) and all(same_argument(a, b) for a, b in zip(x, y))
-    return type(x) is type(y) and x == y
-
-
-def test_cases_are_deterministic_and_leave_the_global_generator_alone():
-    state = torch.get_rng_state()
+def test_every_exercise_that_computes_has_four_or_more_public_cases():
     for exercise in ch07.EXERCISES:
-        for a, b in zip(exercise.cases(), exercise.cases()):
-            assert same_argument(a.args, b.args), (exercise.id, a.label)
-    assert torch.equal(torch.get_rng_state(), state), "the cases draw from their own generators"
+        if exercise.kind in ("implement", "derive"):
+            assert sum(not case.hidden for case in exercise.cases()) >= 4, exercise.id
 
 
 # ---- the library answers (test_forbid.py checks that every one is caught) ------------------------------
