@@ -3,31 +3,14 @@
 Every expected number is computed here from the inputs (max, mean, a formatted value), not read from the code.
 """
 
-import io
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from figures import legend, renders
 
 from helpers import plot
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """A test that fails before its plt.close would leave its figure open for the next file's tests."""
-    yield
-    plt.close("all")
-
-
-def _renders(fig) -> bool:
-    fig.savefig(io.BytesIO(), format="png", dpi=40)
-    plt.close(fig)
-    return True
-
-
-def _legend(ax) -> list[str]:
-    return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_every_figure_is_exported_through_helpers_plot():
@@ -46,12 +29,12 @@ def test_shift_accuracy_draws_each_model_and_quotes_its_unshifted_and_plus_one_a
     assert fig._suptitle.get_text() == "shifted digits"
     assert "horizontal" in left.get_xlabel() and "pixels" in left.get_xlabel() and "vertical" in right.get_xlabel()
     assert left.get_ylabel() == "test accuracy"
-    assert _legend(left)[:2] == ["CNN: 98.6% unshifted, 75.8% at +1", "MLP: 97.2% unshifted, 48.2% at +1"]
-    assert _legend(right)[:2] == ["CNN: 98.6% unshifted, 55.2% at +1", "MLP: 97.2% unshifted, 42.1% at +1"]
+    assert legend(left)[:2] == ["CNN: 98.6% unshifted, 75.8% at +1", "MLP: 97.2% unshifted, 48.2% at +1"]
+    assert legend(right)[:2] == ["CNN: 98.6% unshifted, 55.2% at +1", "MLP: 97.2% unshifted, 42.1% at +1"]
     assert list(left.lines[0].get_xdata()) == shifts and list(left.lines[0].get_ydata()) == horizontal["CNN"]
     chance = [line for line in left.lines if list(line.get_ydata()) == [0.1, 0.1]]
     assert len(chance) == 1
-    assert _renders(fig)
+    assert renders(fig)
 
 
 def test_shift_accuracy_without_vertical_has_one_panel():
@@ -82,7 +65,7 @@ def test_filter_grid_shows_every_kernel_with_its_numbers_on_one_symmetric_scale(
     assert texts == [f"{v:.2f}" for v in weight[4, 0].flatten().tolist()]
     assert fig.axes[4].get_title() == "filter 4"
     assert fig._suptitle.get_text().startswith("filters") and f"{limit:.2f}" in fig._suptitle.get_text()
-    assert _renders(fig)
+    assert renders(fig)
 
 
 def test_filter_grid_rejects_more_than_one_input_channel():
@@ -98,7 +81,7 @@ def test_feature_map_grid_puts_each_image_before_its_chosen_maps():
     np.testing.assert_allclose(fig.axes[0].images[0].get_array(), images[0, 0].numpy())
     np.testing.assert_allclose(fig.axes[3 + 2].images[0].get_array(), maps[1, 5].numpy())
     assert [ax.get_title() for ax in fig.axes[:3]] == ["input", "map 2", "map 5"]
-    assert _renders(fig)
+    assert renders(fig)
     with pytest.raises(ValueError, match="N = 3"):
         plot.feature_map_grid(images, torch.rand(2, 16, 8, 8))
 
@@ -113,7 +96,7 @@ def test_filter_frame_shows_the_chosen_filter_and_its_maps_with_their_maxima():
     map_titles = [ax.get_title() for ax in fig.axes[1:] if ax.get_title()]
     assert map_titles == [f"max {maps[i, 7].max().item():.2f}" for i in range(4)]
     assert fig.get_layout_engine() is None  # fixed layout: every explorer frame the same
-    assert _renders(fig)
+    assert renders(fig)
     with pytest.raises(ValueError, match=r"index must be in \[0, 16\)"):
         plot.filter_frame(weight, images, maps, 16)
     with pytest.raises(ValueError, match="C_out = 16"):
@@ -129,7 +112,7 @@ def test_saliency_grid_draws_digits_over_their_maps():
     assert fig._suptitle.get_text().startswith("saliency") and "its own colour scale" in fig._suptitle.get_text()
     for i in range(5):  # each map from 0 to its own maximum
         assert fig.axes[5 + i].images[0].get_clim() == pytest.approx((0.0, maps[i].max().item()))
-    assert _renders(fig)
+    assert renders(fig)
     with pytest.raises(ValueError, match="same shape"):
         plot.saliency_grid(images, torch.rand(4, 8, 8))
 
@@ -141,7 +124,7 @@ def test_class_images_titles_carry_the_scores_and_the_scale():
     limit = images.abs().max().item()
     assert f"{limit:.2f}" in fig._suptitle.get_text()
     assert all(ax.images[0].get_clim() == pytest.approx((-limit, limit)) for ax in fig.axes)
-    assert _renders(fig)
+    assert renders(fig)
     with pytest.raises(ValueError, match="one value per image"):
         plot.class_images(images, scores[:9])
 
@@ -157,7 +140,7 @@ def test_dream_figure_shares_one_scale_draws_the_change_and_the_objective():
     np.testing.assert_allclose(change.images[0].get_array(), (after - before)[0, 0].numpy(), rtol=1e-6)
     assert list(curve.lines[0].get_ydata()) == objective and curve.get_title() == "objective 319.5 -> 717.8"
     assert "steps" in curve.get_xlabel() and curve.get_ylabel()
-    assert _renders(fig)
+    assert renders(fig)
     with pytest.raises(ValueError, match="same length"):
         plot.dream_figure(before, after, [0, 5], objective)
     with pytest.raises(ValueError, match="one gray image"):
@@ -173,9 +156,9 @@ def test_transfer_comparison_draws_the_mean_of_each_size_and_every_seed():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.7, 0.925])
     np.testing.assert_allclose(ax.lines[1].get_ydata(), [0.7, 0.93])
     assert [len(c.get_offsets()) for c in ax.collections] == [4, 4]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "10"] and _legend(ax) == ["scratch", "frozen"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "10"] and legend(ax) == ["scratch", "frozen"]
     assert ax.get_ylim()[0] == pytest.approx(0.55)  # 5 points below the lowest accuracy
-    assert _renders(fig)
+    assert renders(fig)
     with pytest.raises(ValueError, match=r"shape \(3, seeds\)"):
         plot.transfer_comparison([1, 3, 10], results)
 
@@ -187,6 +170,6 @@ def test_parameter_bars_label_each_bar_with_its_count():
     assert [bar.get_width() for bar in ax.patches] == [61706, 138357544]
     assert [t.get_text() for t in ax.texts] == ["61,706", "138,357,544"]
     assert ax.get_xscale() == "log" and ax.get_title() == "counts" and "parameters" in ax.get_xlabel()
-    assert _renders(fig)
+    assert renders(fig)
     with pytest.raises(ValueError, match="positive"):
         plot.parameter_bars({"empty": 0})

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from figures import renders
 
 from helpers import plot
 
@@ -29,11 +30,6 @@ def _by_gid(fig, gid: str):
 
 def _numbers(texts) -> list[float]:
     return [float(t.get_text()) for t in texts]
-
-
-def _renders(fig) -> bool:
-    fig.savefig(io.BytesIO(), format="png", dpi=40)
-    return True
 
 
 # ---------------------------------------------------------------- receptive_field
@@ -78,7 +74,7 @@ def test_receptive_field_draws_an_empty_output_instead_of_raising(n, k, s, p, d)
         _torch_size(n, k, s, p, d)
     fig = plot.receptive_field(n, k, s, p, d)
     assert "no output" in fig._suptitle.get_text() and "empty" in fig._suptitle.get_text()
-    assert not _by_gid(fig, "taps first") and _renders(fig)
+    assert not _by_gid(fig, "taps first") and renders(fig)
     plt.close(fig)
 
 

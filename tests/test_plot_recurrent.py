@@ -4,32 +4,15 @@ Every expected number is computed here from the inputs (NumPy's mean of logarith
 value), not read from the code under test.
 """
 
-import io
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from figures import legend, renders
 
 import helpers.plot.recurrent as recurrent_plots
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """A test that fails before its plt.close would leave its figure open for the next file's tests."""
-    yield
-    plt.close("all")
-
-
-def _renders(fig) -> bool:
-    fig.savefig(io.BytesIO(), format="png", dpi=40)
-    plt.close(fig)
-    return True
-
-
-def _legend(ax) -> list[str]:
-    return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_every_figure_is_listed_and_callable():
@@ -52,12 +35,12 @@ def test_gradient_through_time_draws_the_geometric_mean_and_a_min_max_band_on_a_
     np.testing.assert_allclose(rnn_line.get_xdata(), [1, 2, 3, 4, 5, 6])
     np.testing.assert_allclose(rnn_line.get_ydata(), expected, rtol=1e-12)
     np.testing.assert_allclose(lstm_line.get_ydata(), single.numpy())
-    assert _legend(ax) == [f"RNN: {expected[0]:.1e} at t = 1", "LSTM: 1.0e-20 at t = 1"]
+    assert legend(ax) == [f"RNN: {expected[0]:.1e} at t = 1", "LSTM: 1.0e-20 at t = 1"]
     (band,) = ax.collections  # only the curve with several rows has a band
     corners = band.get_paths()[0].vertices
     assert corners[:, 1].min() == pytest.approx(values.min(axis=0).min())
     assert corners[:, 1].max() == pytest.approx(values.max(axis=0).max())
-    assert _renders(fig)
+    assert renders(fig)
 
 
 def test_gradient_through_time_fixed_limits_colors_and_an_existing_axis():
@@ -94,15 +77,15 @@ def test_score_against_length_draws_each_model_quotes_the_longest_and_the_baseli
     assert list(ax.lines[0].get_xdata()) == lengths and list(ax.lines[0].get_ydata()) == scores["RNN"]
     assert list(ax.lines[1].get_ydata()) == scores["LSTM"]
     assert list(ax.lines[2].get_ydata()) == [1 / 6, 1 / 6]
-    assert _legend(ax) == ["RNN: 0.152 at T = 30", "LSTM: 0.0027 at T = 30", "mean predictor (0.167)"]
-    assert _renders(fig)
+    assert legend(ax) == ["RNN: 0.152 at T = 30", "LSTM: 0.0027 at T = 30", "mean predictor (0.167)"]
+    assert renders(fig)
 
 
 def test_score_against_length_linear_scale_without_baseline_and_unsorted_lengths():
     fig = recurrent_plots.score_against_length([30, 5], {"acc": [0.25, 1.0]}, logy=False)
     ax = fig.axes[0]
     assert ax.get_yscale() == "linear" and len(ax.lines) == 1
-    assert _legend(ax) == ["acc: 0.25 at T = 30"]  # the longest length, wherever it stands in the list
+    assert legend(ax) == ["acc: 0.25 at T = 30"]  # the longest length, wherever it stands in the list
 
 
 def test_score_against_length_errors():
@@ -123,14 +106,14 @@ def test_training_curves_places_scores_every_k_steps_and_drops_non_finite_values
     assert list(clipped.get_xdata()) == [50, 100, 150, 200] and list(clipped.get_ydata()) == curves["clipped"][:4]
     assert list(unclipped.get_xdata()) == [50, 100] and list(unclipped.get_ydata()) == [3.0, 40.0]
     assert list(base.get_ydata()) == [1 / 6, 1 / 6]
-    assert _legend(ax) == ["clipped: 0.25 at step 200", "not clipped: 40 at step 100", "mean (0.167)"]
-    assert _renders(fig)
+    assert legend(ax) == ["clipped: 0.25 at step 200", "not clipped: 40 at step 100", "mean (0.167)"]
+    assert renders(fig)
 
 
 def test_training_curves_as_percentages():
     fig = recurrent_plots.training_curves({"LSTM": [0.25, 0.9731]}, every=100, baseline=0.25,
                                           baseline_label="chance", percent=True, ylabel="recall accuracy")
-    assert _legend(fig.axes[0]) == ["LSTM: 97.3% at step 200", "chance (25%)"]
+    assert legend(fig.axes[0]) == ["LSTM: 97.3% at step 200", "chance (25%)"]
 
 
 def test_training_curves_errors():
