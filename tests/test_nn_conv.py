@@ -8,15 +8,13 @@ import pytest
 import scipy.signal
 import torch
 import torch.nn.functional as F
+from tensors import DEVICES, F64, TOL, close, leaf, random
 from torch import nn
 
 from helpers.nn import conv, conv_backward
 from helpers.nn.conv import conv2d, conv2d_loops, conv_output_size, conv_parameter_count, windows
 from helpers.nn.conv_backward import _fold, conv2d_backward, conv2d_input, conv2d_weight
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-F64 = torch.float64
-TOL = {"rtol": 1e-10, "atol": 1e-10}
 IMPLEMENTATIONS = {"unfold": conv2d, "loops": conv2d_loops}
 
 # (input shape, weight shape, keyword arguments): ints, tuples, "same"/"valid", dilation, groups, unbatched
@@ -35,19 +33,6 @@ CASES = {
     "unbatched": ((3, 6, 6), (2, 3, 3, 3), {"padding": (0, 1)}),
     "big-padding": ((1, 1, 3, 4), (2, 1, 2, 2), {"padding": 3, "stride": 2}),
 }
-
-
-def random(*shape, seed=0, device="cpu", dtype=F64):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(tuple(shape), generator=g, dtype=F64).to(device=device, dtype=dtype)
-
-
-def leaf(x):
-    return x.detach().clone().requires_grad_(True)
-
-
-def close(a, b):
-    return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device and torch.allclose(a, b, **TOL)
 
 
 def tensors(input_shape, weight_shape, device, bias=True, seed=0):

@@ -7,12 +7,9 @@ import random as pyrandom
 import pytest
 import torch
 import torch.nn.functional as F
+from tensors import DEVICES, F64, close
 
 from helpers.nn.pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward, pool_output_size
-
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-F64 = torch.float64
-TOL = {"rtol": 1e-10, "atol": 1e-10}
 
 # (input shape, keyword arguments shared by both poolings); dilation is added for max pooling only
 CASES = {
@@ -41,10 +38,6 @@ def random_window(rng):
     return {"kernel_size": kernel, "stride": rng.choice([None, (rng.randint(1, 3), rng.randint(1, 3))]),
             "padding": (rng.randint(0, kernel[0] // 2), rng.randint(0, kernel[1] // 2)),
             "ceil_mode": rng.random() < 0.5}
-
-
-def close(a, b):
-    return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device and torch.allclose(a, b, **TOL)
 
 
 def check(ours, theirs, x, backward=None):

@@ -8,6 +8,7 @@ import random as pyrandom
 
 import pytest
 import torch
+from tensors import DEVICES, F64, close, leaf, random
 from torch import nn
 
 from helpers.nn.recurrent import (
@@ -30,9 +31,6 @@ from helpers.nn.recurrent import (
     set_forget_bias,
 )
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-F64 = torch.float64
-TOL = {"rtol": 1e-10, "atol": 1e-10}
 # name -> (ours, torch's, extra constructor arguments, states per layer: 1, or 2 for (h, c))
 KINDS = {
     "rnn-tanh": (RNN, nn.RNN, {}, 1),
@@ -57,19 +55,6 @@ LAYOUTS = {
     "unbatched-default-hx": {"num_layers": 1, "bidirectional": False, "bias": True, "batch_first": False,
                              "hx": False, "batched": False},
 }
-
-
-def random(*shape, seed=0, device="cpu", dtype=F64):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(tuple(shape), generator=g, dtype=F64).to(device=device, dtype=dtype)
-
-
-def leaf(x):
-    return x.detach().clone().requires_grad_(True)
-
-
-def close(a, b):
-    return a.shape == b.shape and a.dtype == b.dtype and a.device == b.device and torch.allclose(a, b, **TOL)
 
 
 def states_tuple(state):
