@@ -196,8 +196,7 @@ def _result(exercise: Exercise, case: Case, call: Call) -> CaseResult:
     except Exception as error:
         message = f"returned something that could not be compared: {describe(call.value)} ({one_line(error)})"
         return CaseResult(case, ResultKind.WRONG_TYPE, message, call.value, expected)
-    # a grader's saved call may carry True instead of the sentence
-    changed = call.modified_input if isinstance(call.modified_input, str) else IN_PLACE * bool(call.modified_input)
+    changed = call.modified_input
     if mismatch is not None:
         message = f"{mismatch.message} (and your answer {changed})" if changed else mismatch.message
         return CaseResult(case, mismatch.kind, message, call.value, expected, mismatch.item)

@@ -133,7 +133,7 @@ class Call:
     kind: CallKind
     value: Any = None
     error: str = ""
-    modified_input: bool | str = False  # or a sentence: which input the answer changed, and how
+    modified_input: str = ""  # which input the answer changed, and how, as a sentence ("" when none)
 
 
 class ResultKind(str, Enum):
