@@ -20,8 +20,6 @@ from helpers.exercises.forbid import Guard, guard_for
 from helpers.exercises.forbid import message as forbidden_message
 from helpers.exercises.spec import Call, CallKind, Case, CaseResult, Exercise, Outcome, Report, ResultKind
 
-IN_PLACE = "changed its input tensor in place; compute a new tensor instead"
-
 
 def fresh(args: tuple) -> tuple:
     """Deep copies of the arguments, so an answer that edits its input cannot spoil the next case."""

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from helpers.exercises.catalogue import get
-from helpers.exercises.runner import IN_PLACE, call_all, one_line
+from helpers.exercises.runner import call_all, one_line
 from helpers.exercises.spec import Call, CallKind, Exercise
 
 _FRESH: dict[str, ModuleType] = {}  # the grader's own copy of the helpers modules, in the kernel
@@ -171,6 +171,7 @@ def _call_of(saved: Any, label: str) -> Call:
         kind = CallKind(saved.get("kind", CallKind.RAISED))
     except ValueError:
         return changed
-    changed = saved.get("modified_input")  # the sentence; a saved call that says only "changed" gets the generic one
-    changed = changed if isinstance(changed, str) else IN_PLACE if changed else ""
-    return Call(kind, saved.get("value"), str(saved.get("error", "")), changed)
+    modified = saved.get("modified_input")  # the sentence; a saved call that says only "changed" gets the generic one
+    if not isinstance(modified, str):
+        modified = "changed its input tensor in place; compute a new tensor instead" if modified else ""
+    return Call(kind, saved.get("value"), str(saved.get("error", "")), modified)
