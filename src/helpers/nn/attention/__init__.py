@@ -1,0 +1,26 @@
+"""Attention, as ``torch.nn.functional.scaled_dot_product_attention`` and ``torch.nn.MultiheadAttention``.
+
+``functional``: scaled dot-product attention with torch's semantics (boolean mask True = TAKES PART, float
+mask added, ``is_causal``, ``scale``, dropout, a fully masked row giving 0 as torch), the scores and weights
+it is made of (``attention_scores``, ``attention_weights``, ``safe_softmax``), ``causal_mask``, unscaled
+``dot_product_attention``, and the backward pass written out. ``additive``: Bahdanau's additive attention,
+a function and an ``nn.Module``. ``multihead``: ``split_heads``, ``merge_heads`` and ``MultiheadAttention``
+with torch's constructor, parameter names and masks (boolean True = BLOCKED there, as in torch), so that
+``ours.load_state_dict(theirs.state_dict())`` works.
+"""
+
+from helpers.nn.attention.additive import AdditiveAttention, additive_attention
+from helpers.nn.attention.functional import (
+    attention_scores,
+    attention_weights,
+    causal_mask,
+    dot_product_attention,
+    safe_softmax,
+    scaled_dot_product_attention,
+    scaled_dot_product_attention_backward,
+)
+from helpers.nn.attention.multihead import MultiheadAttention, merge_heads, split_heads
+
+__all__ = ["AdditiveAttention", "MultiheadAttention", "additive_attention", "attention_scores", "attention_weights",
+           "causal_mask", "dot_product_attention", "merge_heads", "safe_softmax", "scaled_dot_product_attention",
+           "scaled_dot_product_attention_backward", "split_heads"]
