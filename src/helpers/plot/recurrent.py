@@ -1,7 +1,8 @@
 """Figures of chapter 7 (recurrent networks): gradients through time, scores against the sequence length, and
-scores against the training step.
+scores against the training step; the diagram of an RNN folded and unrolled lives in ``helpers.plot.unrolled``.
 
-Every name in ``__all__`` is re-exported by ``helpers.plot``, so a notebook calls ``plot.<name>``.
+Every name in ``__all__`` (``unrolled_rnn`` included) is re-exported by ``helpers.plot``, so a notebook calls
+``plot.<name>``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import numpy as np
 import torch
 
 from helpers.plot import PALETTE, _numpy
+from helpers.plot.unrolled import unrolled_rnn
 
-__all__: list[str] = ["gradient_through_time", "score_against_length", "training_curves"]
+__all__: list[str] = ["gradient_through_time", "score_against_length", "training_curves", "unrolled_rnn"]
+
+BASELINE_STYLES = ["--", ":", "-.", (0, (6, 2, 1, 2, 1, 2))]  # one per baseline line, in order
 
 
 def _colors(count: int, colors: Sequence[str] | None) -> list[str]:
@@ -39,6 +43,32 @@ def _norm_rows(name: str, values) -> np.ndarray:
     return rows
 
 
+def _band_note(counts: dict[str, int]) -> str | None:
+    """What the line and the band of ``gradient_through_time`` are, from the number of rows of each curve."""
+    if max(counts.values()) == 1:
+        return None  # one sequence per curve: no mean, no band
+    sizes = set(counts.values())
+    over = (f"the {sizes.pop()} sequences" if len(sizes) == 1 else
+            "each curve's sequences (" + ", ".join(f"{name}: {n}" for name, n in counts.items()) + ")")
+    return f"line: geometric mean over {over}\nband: their range (smallest to largest)"
+
+
+def _baselines(baseline: float | None, baseline_label: str, baselines: dict[str, float] | None) -> dict[str, float]:
+    """The single ``baseline`` (first) and the entries of ``baselines`` as one label -> finite float dict."""
+    if baselines is not None and not isinstance(baselines, dict):
+        raise TypeError(f"baselines maps a label to a value, e.g. {{'chance, 1/6': 1 / 6}}, got {type(baselines)}.")
+    lines = {} if baseline is None else {baseline_label: baseline}
+    if baseline is not None and baseline_label in (baselines or {}):
+        raise ValueError(f"{baseline_label!r} is both baseline_label and a key of baselines: give it once.")
+    lines.update(baselines or {})
+    if len(lines) > len(BASELINE_STYLES):
+        raise ValueError(f"{len(lines)} baselines, but only {len(BASELINE_STYLES)} distinct dash patterns: draw fewer.")
+    for label, value in lines.items():
+        if not np.isfinite(float(value)):
+            raise ValueError(f"baseline {label!r} is {value}: a baseline must be a finite number.")
+    return {label: float(value) for label, value in lines.items()}
+
+
 def gradient_through_time(
     norms: dict[str, torch.Tensor | np.ndarray | Sequence[float]],
     title: str = "How much the last state depends on each input",
@@ -52,15 +82,18 @@ def gradient_through_time(
     norms: label -> (T,) or (N, T) positive values, e.g. ``models.gradient_norms_through_time(rnn, x)``: (N, T),
     one row per sequence. For several rows the line is their geometric mean at each t (the mean of the
     logarithms: these numbers span many orders of magnitude) and a shaded band runs from the smallest to the
-    largest row. The legend quotes each curve at t = 1, the step furthest from the end. ``ylim`` fixes the
-    axis (explorer frames that must line up); ``colors`` gives one colour per curve.
+    largest row; the legend's title says so, with the number of rows N. The legend quotes each curve at t = 1,
+    the step furthest from the end. ``ylim`` fixes the axis (explorer frames that must line up); ``colors``
+    gives one colour per curve.
     """
     if not norms:
         raise ValueError("norms is empty: give at least one label -> (T,) or (N, T) tensor of gradient norms.")
     if ax is None:
         _, ax = plt.subplots(figsize=(6.8, 4.0))
+    counts = {}
     for color, (name, values) in zip(_colors(len(norms), colors), norms.items()):
         rows = _norm_rows(name, values)
+        counts[name] = len(rows)
         steps = np.arange(1, rows.shape[1] + 1)
         middle = np.exp(np.log(rows).mean(axis=0))
         ax.plot(steps, middle, color=color, label=f"{name}: {middle[0]:.1e} at t = 1")
@@ -70,7 +103,8 @@ def gradient_through_time(
            title=title)
     if ylim is not None:
         ax.set_ylim(*ylim)
-    ax.legend(fontsize=8, loc="lower right")
+    note = _band_note(counts)
+    ax.legend(fontsize=8, loc="lower right", title=note, title_fontsize=7.5, alignment="left")
     return ax.figure
 
 
@@ -83,15 +117,20 @@ def score_against_length(
     title: str = "Score against the sequence length",
     xlabel: str = "sequence length T (time steps)",
     logy: bool = True,
+    baselines: dict[str, float] | None = None,
 ) -> plt.Figure:
-    """One line with markers per model: its score at each sequence length (or lag), and a dashed baseline.
+    """One line with markers per model: its score at each sequence length (or lag), and horizontal baselines.
 
     lengths: the x values; scores: label -> one score per length. The legend quotes each model's score at the
-    longest length; ``baseline`` (e.g. the mean predictor's MSE) is drawn as a dashed horizontal line.
+    longest length. ``baseline`` (e.g. the mean predictor's MSE), labelled ``baseline_label``, and every entry
+    of ``baselines`` (label -> value, e.g. ``{"using neither marked value, 1/6": 1 / 6}``) are drawn as grey
+    horizontal lines, each with its own dash pattern (dashed, dotted, dash-dotted, ...), ``baseline`` first;
+    the legend quotes each value.
     """
     lengths = [int(t) for t in lengths]
     if not lengths or not scores:
         raise ValueError("give at least one length and one model: score_against_length([5, 10], {'LSTM': [...]}).")
+    lines = _baselines(baseline, baseline_label, baselines)
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     longest = int(np.argmax(lengths))
     for color, (name, values) in zip(_colors(len(scores), None), scores.items()):
@@ -99,8 +138,8 @@ def score_against_length(
         if len(values) != len(lengths):
             raise ValueError(f"{name!r} has {len(values)} scores for {len(lengths)} lengths: one score per length.")
         ax.plot(lengths, values, "o-", color=color, label=f"{name}: {values[longest]:.3g} at T = {lengths[longest]}")
-    if baseline is not None:
-        ax.axhline(baseline, color="grey", linestyle="--", linewidth=1.2, label=f"{baseline_label} ({baseline:.3g})")
+    for style, (label, value) in zip(BASELINE_STYLES, lines.items()):
+        ax.axhline(value, color="#555555", linestyle=style, linewidth=1.3, label=f"{label} ({value:.3g})")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title, xticks=lengths)
     if logy:
         ax.set_yscale("log")
