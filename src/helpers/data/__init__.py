@@ -6,6 +6,7 @@ sequences   noisy_sine_sequences(), adding_problem(), copy_task(): synthetic seq
 text        char_corpus(), next_character_pairs(): a tiny character corpus written for the book (chapter 7)
 """
 
+from helpers.data.corpus import Vocabulary, build_vocabulary, remove_stop_words, royal_corpus, tokenize  # noqa: F401
 from helpers.data.datasets import (
     DIGITS_SPLIT,
     Split,
