@@ -7,6 +7,11 @@ network trained by hand-written matrix backprop), ``autograd`` (a scalar reverse
 ``dropout`` (inverted dropout and Monte-Carlo dropout); ``conv``, ``conv_backward`` (2-D convolution by loops and by
 unfold + matmul, its backward as convolutions) and ``pooling`` (max and average pooling, forward and backward);
 ``recurrent`` (a package: the RNN, GRU, LSTM and peephole LSTM cells, the layers ``RNN``, ``GRU``, ``LSTM`` as
-``nn.Module``s with torch's parameter names, and backpropagation through time written out).
+``nn.Module``s with torch's parameter names, and backpropagation through time written out);
+``attention`` (a package: scaled dot-product attention as ``F.scaled_dot_product_attention``, where a boolean
+mask's True means *takes part* and a fully masked row gives 0 as in torch, its weights, the causal mask and its
+backward; additive (Bahdanau) and unscaled dot-product attention; ``split_heads``/``merge_heads`` and
+``MultiheadAttention`` with ``nn.MultiheadAttention``'s parameter names, where True means *blocked*; sinusoidal
+positional encodings; content-based memory reads).
 Import what you need, e.g. ``from helpers.nn import losses``.
 """
