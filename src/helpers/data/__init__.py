@@ -20,7 +20,7 @@ from helpers.data.datasets import (
 from helpers.data.datasets import (
     _digits_arrays as _digits_arrays,  # tests read the file directly
 )
-from helpers.data.sequences import IGNORE_INDEX, adding_problem, copy_task, noisy_sine_sequences
+from helpers.data.sequences import IGNORE_INDEX, adding_problem, copy_task, noisy_sine_sequences, reversal_task
 from helpers.data.text import END, LINES, CharCorpus, char_corpus, next_character_pairs
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "next_character_pairs",
     "noisy_sine",
     "noisy_sine_sequences",
+    "reversal_task",
     "sine",
     "split_indices",
 ]

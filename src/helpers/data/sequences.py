@@ -148,3 +148,27 @@ def copy_task(
     targets = torch.full((n, length), IGNORE_INDEX, dtype=torch.int64)
     targets[:, lag:] = codes - 1
     return torch.nn.functional.one_hot(tokens, alphabet + 2).to(dtype), targets
+
+
+def reversal_task(
+    n: int = 64,
+    length: int = 8,
+    vocab: int = 10,
+    seed: int = 0,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Read a sequence of random symbols, output it reversed, all at once (seq -> seq, same length).
+
+        inputs[:, t] = c_t uniform in 0..vocab-1,     targets[:, t] = c_{L-1-t}       (L = ``length``)
+
+    Returns inputs and targets: (n, length) int64 token ids (for an embedding layer and F.cross_entropy).
+    Position t must fetch the symbol at position L - 1 - t, which depends only on where it is, not on what it
+    is: a model that cannot tell positions apart (self-attention without positional encodings) can only guess
+    from the multiset of symbols it sees. Guessing uniformly scores 1 / vocab token accuracy.
+    """
+    _positive_int("n", n)
+    _positive_int("length", length)
+    _positive_int("vocab", vocab, at_least=2)
+    g = _generator(seed, generator)
+    inputs = torch.randint(0, vocab, (n, length), generator=g)
+    return inputs, inputs.flip(1)
