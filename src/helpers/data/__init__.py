@@ -2,11 +2,14 @@
 
 datasets    digits() (scikit-learn's 8x8 handwritten digits, split train/val/test), loaders(), noisy_sine(),
             blobs(): the data sets of chapters 1-6
-sequences   noisy_sine_sequences(), adding_problem(), copy_task(): synthetic sequence tasks (chapter 7)
+sequences   noisy_sine_sequences(), adding_problem(), copy_task(): synthetic sequence tasks (chapter 7),
+            reversal_task() (chapter 8)
 text        char_corpus(), next_character_pairs(): a tiny character corpus written for the book (chapter 7)
+corpus      royal_corpus(), build_vocabulary(), tokenize(), remove_stop_words(): a small word corpus written for
+            the book (chapter 8)
 """
 
-from helpers.data.corpus import Vocabulary, build_vocabulary, remove_stop_words, royal_corpus, tokenize  # noqa: F401
+from helpers.data.corpus import Vocabulary, build_vocabulary, remove_stop_words, royal_corpus, tokenize
 from helpers.data.datasets import (
     DIGITS_SPLIT,
     Split,
@@ -29,9 +32,11 @@ __all__ = [
     "IGNORE_INDEX",
     "LINES",
     "CharCorpus",
+    "Vocabulary",
     "Split",
     "adding_problem",
     "blobs",
+    "build_vocabulary",
     "char_corpus",
     "copy_task",
     "digits",
@@ -39,7 +44,10 @@ __all__ = [
     "next_character_pairs",
     "noisy_sine",
     "noisy_sine_sequences",
+    "remove_stop_words",
     "reversal_task",
+    "royal_corpus",
     "sine",
     "split_indices",
+    "tokenize",
 ]

@@ -6,6 +6,8 @@
   the first marked number lies: a long-term dependency whose distance is set by ``length``.
 - ``copy_task``: see a few symbols, wait ``lag`` steps, then recall them (seq -> seq), the copy task of
   Hochreiter & Schmidhuber (1997) with the memory needed held fixed and the distance set by ``lag``.
+- ``reversal_task``: read a sequence of symbols and output it reversed (seq -> seq, chapter 8): a task that needs
+  to know positions, for a transformer with and without positional encodings.
 
 Every function takes ``seed`` (a fresh ``torch.Generator`` is seeded with it) or a ``generator`` to draw from,
 so a training loop can ask for a fresh batch each step from one generator and stay reproducible.

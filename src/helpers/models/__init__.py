@@ -7,6 +7,7 @@ blocks       vgg_block, ResidualBlock, DenseBlock, transition_block (chapter 6)
 classic      LeNet5, and AlexNet and VGG16 in torchvision's layouts (chapter 6)
 sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq),
              gradient_norms_through_time (chapter 7)
+transformer  TransformerBlock (nn.TransformerEncoderLayer's names, pre-norm by default), TinyTransformer (chapter 8)
 """
 
 from helpers.models.blocks import DenseBlock, ResidualBlock, transition_block, vgg_block
@@ -20,6 +21,7 @@ from helpers.models.sequence import (
     gradient_norms_through_time,
     recurrent_layer,
 )
+from helpers.models.transformer import TinyTransformer, TransformerBlock
 
 __all__ = [
     "MLP",
@@ -32,6 +34,8 @@ __all__ = [
     "SequenceRegressor",
     "SequenceTagger",
     "SmallCNN",
+    "TinyTransformer",
+    "TransformerBlock",
     "count_parameters",
     "gradient_norms_through_time",
     "mse",

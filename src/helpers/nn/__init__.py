@@ -12,6 +12,9 @@ unfold + matmul, its backward as convolutions) and ``pooling`` (max and average 
 mask's True means *takes part* and a fully masked row gives 0 as in torch, its weights, the causal mask and its
 backward; additive (Bahdanau) and unscaled dot-product attention; ``split_heads``/``merge_heads`` and
 ``MultiheadAttention`` with ``nn.MultiheadAttention``'s parameter names, where True means *blocked*; sinusoidal
-positional encodings; content-based memory reads).
+positional encodings; content-based memory reads); ``embedding`` (a package: the embedding table ``embedding`` /
+``Embedding`` as ``F.embedding`` / ``nn.Embedding`` and one-hot times W; skip-gram, CBOW and bigram pairs;
+word2vec's full-softmax and negative-sampling losses with the unigram^0.75 noise; the ``SkipGram`` and ``CBOW``
+models; cosine ``nearest_neighbours``).
 Import what you need, e.g. ``from helpers.nn import losses``.
 """
