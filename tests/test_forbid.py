@@ -226,6 +226,15 @@ def vgg_head_count_parameters():
     return count_parameters(model)
 
 
+def negative_sampling_by_bce(center, context, negatives):
+    """Binary cross-entropy with logits u . v_c: target 1 for the context word, 0 for each noise word, summed over
+    the K + 1 questions and averaged over the batch."""
+    scores = torch.cat([(context * center).sum(-1, keepdim=True), (negatives * center[:, None]).sum(-1)], dim=1)
+    targets = torch.zeros_like(scores)
+    targets[:, 0] = 1.0
+    return F.binary_cross_entropy_with_logits(scores, targets, reduction="sum") / len(center)
+
+
 LIBRARY_ANSWERS = {
     "01.posterior": lambda: __import__("helpers").stats.bayes_posterior(torch.tensor([0.01, 0.99]),
                                                                         torch.tensor([0.95, 0.05]))[0].item(),
@@ -303,6 +312,16 @@ LIBRARY_ANSWERS = {
     "07.lstm_params": lambda input_size, hidden_size, num_layers=1, bidirectional=False, bias=True: sum(
         p.numel() for p in torch.nn.LSTM(input_size, hidden_size, num_layers, bias=bias,
                                          bidirectional=bidirectional).parameters()),
+    "08.attention": F.scaled_dot_product_attention,
+    "08.causal_mask": lambda length: torch.nn.Transformer.generate_square_subsequent_mask(length) == 0,
+    "08.split_heads": lambda x, num_heads: __import__("helpers.nn.attention").nn.attention.split_heads(x, num_heads),
+    "08.merge_heads": lambda x: __import__("helpers.nn.attention").nn.attention.merge_heads(x),
+    "08.mha_params": lambda: sum(p.numel() for p in torch.nn.MultiheadAttention(64, 8).parameters()),
+    "08.positional": lambda length, d_model: __import__("helpers.nn.attention").nn.attention.sinusoidal_encoding(
+        length, d_model),
+    "08.skipgram_pairs": lambda ids, window: __import__("helpers.nn.embedding").nn.embedding.skipgram_pairs(
+        ids, window),
+    "08.negative_sampling": negative_sampling_by_bce,
 }
 
 
