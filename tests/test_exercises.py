@@ -201,6 +201,45 @@ def test_forwards_topological_order_has_its_own_diagnosis():
     assert "visit it in reverse" in assess("03.autograd_grad", forwards).detail
 
 
+def squares_exercise():
+    """A made-up exercise, x -> x^2 on four numbers, with one known mistake: x^2 + 1."""
+    from helpers.exercises.spec import Case, Exercise
+
+    return Exercise(
+        id="99.square", title="A square", kind="implement", points=1, prompt="x -> x^2", reference=lambda x: x * x,
+        cases=lambda: [Case(f"x = {x}", (x,)) for x in (2.0, 3.0, 5.0, 7.0)], compare=close(), hints=["x * x"],
+        wrong={"One too many.": lambda x: x * x + 1})
+
+
+def test_a_mistake_that_meets_the_answer_on_fewer_than_half_the_failing_cases_is_not_named():
+    from helpers.exercises.runner import run
+
+    exercise = squares_exercise()
+    other = run(exercise, lambda x: x * x + x - 1)  # wrong on all four; x^2 + 1 gives the same at x = 2 only
+    assert [r.kind for r in other.results] == [ResultKind.WRONG_VALUE] * 4
+    assert other.results[0].got == exercise.wrong["One too many."](2.0) == 5.0
+    assert other.detail == "", "1 of 4 failing cases is a coincidence, not a diagnosis"
+    assert "likely cause" not in exercises.feedback.text(other)
+    assert run(exercise, lambda x: x * x + 1.0).detail == "One too many.", "all four failing cases agree"
+    half = run(exercise, lambda x: x * x + (1 if x < 4 else -1))  # wrong on all four, agrees on two: enough
+    assert half.passed == 0 and half.detail == "One too many."
+    quarter = run(exercise, lambda x: x * x + (1 if x < 3 else -1))
+    assert quarter.passed == 0 and quarter.detail == ""
+
+
+def test_the_diagnosis_counts_only_the_wrong_values():
+    from helpers.exercises.runner import run
+
+    def one_wrong_value_then_crashes(x):  # the known mistake's value at x = 2, then three crashes
+        if x > 2:
+            raise ValueError("no")
+        return x * x + 1
+
+    report = run(squares_exercise(), one_wrong_value_then_crashes)
+    assert [r.kind for r in report.results] == [ResultKind.WRONG_VALUE] + [ResultKind.RAISED] * 3
+    assert report.detail == "One too many.", "1 of 1 wrong values agrees"
+
+
 def test_a_numpy_array_or_a_wrong_dtype_is_said_in_one_line(capsys):
     check("01.unbiased_variance", lambda x: unbiased(x).numpy())
     out = capsys.readouterr().out

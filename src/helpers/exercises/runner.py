@@ -168,17 +168,20 @@ def _matches(exercise: Exercise, failure: CaseResult, wrong: Any) -> bool:
 
 
 def diagnose(exercise: Exercise, failures: list[CaseResult]) -> str:
-    """The diagnosis of the known-wrong answer that behaves like the student's on the most failing cases.
+    """The diagnosis of the known-wrong answer that behaves like the student's on the most failing cases, and
+    on at least half of them; "" when none does.
 
     Only the item that failed is compared: a student who got dE/dw1 wrong is told about the mistake that
     gives that dE/dw1, whatever the known-wrong answer does to the other items. Counting over every failing
-    case tells apart two mistakes that happen to agree on the first one.
+    case tells apart two mistakes that happen to agree on the first one. A mistake that agrees on fewer than
+    half of the wrong values is a coincidence (two wrong answers can meet on one case: a saturated tanh is 1
+    whatever went in), and no diagnosis is better than a wrong one. Ties go to the mistake listed first.
     """
     failures = [f for f in failures if f.kind is ResultKind.WRONG_VALUE]
     best, best_count = "", 0
     for diagnosis, wrong in exercise.wrong.items():
         count = sum(_matches(exercise, failure, wrong) for failure in failures)
-        if count > best_count:
+        if count > best_count and 2 * count >= len(failures):
             best, best_count = diagnosis, count
     return best
 

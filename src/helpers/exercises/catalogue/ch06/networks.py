@@ -122,8 +122,10 @@ def _saliency_cases() -> list[Case]:
         case("a CNN with batch norm and dropout, given in training mode, x: (3, 3, 8, 8) float64, target [3, 0, 1]",
              3, _cnn(3, 8, 8, 4), (3, 3, 8, 8), [3, 0, 1],
              why="model.eval() turns dropout off: the map must not depend on a random mask."),
-        case("a CNN with batch norm and dropout, one channel, x: (3, 1, 8, 8) float32, target [1, 1, 0]", 4,
-             _cnn(1, 8, 8, 2), (3, 1, 8, 8), [1, 1, 0], dtype=F32, why="Any dtype: the map keeps x's."),
+        # no dropout here either: an answer left in training mode is then the known-wrong one on 2 of the 3 public
+        # CNN cases (and 3 of 5 in all), enough for its diagnosis (dropout's masks differ from run to run)
+        case("a CNN with batch norm (no dropout), one channel, x: (3, 1, 8, 8) float32, target [1, 1, 0]", 4,
+             _cnn(1, 8, 8, 2, dropout=False), (3, 1, 8, 8), [1, 1, 0], dtype=F32, why="Any dtype: the map keeps x's."),
         case("a CNN with batch norm and dropout, x: (8, 3, 12, 12) float64, 6 classes", 5, _cnn(3, 12, 12, 6),
              (8, 3, 12, 12), [5, 0, 3, 3, 1, 2, 4, 0], hidden=True),
         case("a linear classifier, x: (5, 3, 6, 6) float32, 3 classes", 6, _linear(3, 6, 6, 3), (5, 3, 6, 6),
