@@ -4,7 +4,9 @@ nn.LSTM's own parameter count, and the cell-state gradient of an nn.LSTMCell for
 checks that tests/test_catalogue.py and tests/test_forbid.py make of every chapter in CHAPTERS, run on this module
 directly, so that they hold before the chapter's notebook exists."""
 
+import cmath
 import functools
+import itertools
 import math
 
 import pytest
@@ -106,6 +108,9 @@ def test_the_rnn_cases_need_both_biases_the_transpose_and_a_saturating_tanh():
     assert square and cases[0] is square[0], "the first case is square: x @ w_ih runs, and gives wrong numbers"
     assert all(c.args[2].shape[0] != c.args[2].shape[1] for c in cases[1:])
     assert any(len(c.args) == 4 for c in cases if not c.hidden), "a public case leaves both biases out"
+    single = [i for i, c in enumerate(cases) if not c.hidden and len(c.args) == 6 and (c.args[4] is None) != (
+        c.args[5] is None)]
+    assert [cases[i].args[4] is None for i in single] == [True, False], "b_hh alone, then b_ih alone"
     assert any(c.args[0].dim() == 1 for c in cases if not c.hidden), "a public case without a batch dimension"
     assert {c.args[0].dtype for c in cases if not c.hidden} == {torch.float32, F64}
     loud = next(c for c in cases if "large" in c.label)
@@ -114,6 +119,13 @@ def test_the_rnn_cases_need_both_biases_the_transpose_and_a_saturating_tanh():
     assert pre.abs().max() > 400, "exp(2a) overflows float64 beyond |a| ~ 355"
     by_exp = (torch.exp(2 * pre) - 1) / (torch.exp(2 * pre) + 1)
     assert by_exp.isnan().any() and not cells.RNN_STEP.reference(*loud.args).isnan().any()
+
+
+def test_the_first_cases_say_the_whole_step_not_one_mistake():
+    """Their "why it matters" is shown whatever went wrong on them."""
+    rnn, gru = cells.RNN_STEP.cases()[0].why, gated.GRU_STEP.cases()[0].why
+    assert "h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)" in rnn and "both biases" in rnn and ".T" in rnn
+    assert "h' = (1 - z) * n + z * h" in gru and "[2H, 3H)" in gru and "W_hn h + b_hn" in gru
 
 
 def test_the_untransposed_rnn_step_runs_only_on_the_square_case():
@@ -133,6 +145,51 @@ def test_the_rnn_mistakes_are_what_they_say():
     torch.testing.assert_close(wrong_answer(cells.RNN_STEP, "That is ReLU")(input, hx, *weights), relu)
     torch.testing.assert_close(wrong_answer(cells.RNN_STEP, "The hidden bias")(input, hx, *weights), no_b_hh)
     torch.testing.assert_close(wrong_answer(cells.RNN_STEP, "The previous hidden")(input, hx, *weights), no_hx)
+    with torch.no_grad():
+        transposed_hh = torch_cell(nn.RNNCell, w_ih, w_hh.T, b_ih, b_hh)(input, hx)
+    torch.testing.assert_close(wrong_answer(cells.RNN_STEP, "w_hh was not transposed")(input, hx, *weights),
+                               transposed_hh)
+
+
+def test_a_bias_given_alone_is_added_and_the_both_or_neither_slip_is_told_so():
+    cases = [c for c in cells.RNN_STEP.cases() if len(c.args) == 6 and (c.args[4] is None) != (c.args[5] is None)]
+    together = wrong_answer(cells.RNN_STEP, "A bias was added only when both")
+    for case in cases:
+        input, hx, w_ih, w_hh, b_ih, b_hh = case.args
+        with torch.no_grad():
+            expected = torch_cell(nn.RNNCell, w_ih, w_hh, b_ih, b_hh)(input, hx)  # the missing one as zeros
+            unbiased = torch_cell(nn.RNNCell, w_ih, w_hh)(input, hx)
+        torch.testing.assert_close(cells.RNN_STEP.reference(*case.args), expected, **tolerance(input.dtype))
+        torch.testing.assert_close(together(*case.args), unbiased, **tolerance(input.dtype))
+
+    def only_with_b_ih(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # the slip as written: b_hh alone is lost,
+        pre = input @ w_ih.T + hx @ w_hh.T  # and b_ih alone crashes
+        if b_ih is not None:
+            pre = pre + b_ih + b_hh
+        return torch.tanh(pre)
+
+    for hidden in (False, True):
+        report = run(cells.RNN_STEP, only_with_b_ih, include_hidden=hidden)
+        assert [r.case.label for r in report.results if not r.passed] == [c.label for c in cases
+                                                                          if hidden or not c.hidden]
+        assert report.first_failure.kind is ResultKind.WRONG_VALUE and "b_ih is None" in report.first_failure.case.label
+        assert report.detail.startswith("A bias was added only when both")
+
+
+def test_forgetting_only_w_hh_transposed_is_diagnosed_and_not_as_a_missing_bias():
+    """w_hh is square, so hx @ w_hh runs on every case; on the saturated case (tanh = +-1) it agrees with an answer
+    that leaves out b_ih, which once named the wrong mistake."""
+
+    def untransposed_hh(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+        pre = input @ w_ih.T + hx @ w_hh
+        pre = pre if b_ih is None else pre + b_ih
+        return torch.tanh(pre if b_hh is None else pre + b_hh)
+
+    report = run(cells.RNN_STEP, untransposed_hh, include_hidden=True)
+    assert report.passed == 0 and report.detail.startswith("w_hh was not transposed")
+    no_b_ih = wrong_answer(cells.RNN_STEP, "The input bias b_ih was left out")
+    loud = next(c for c in cells.RNN_STEP.cases() if "large" in c.label)
+    torch.testing.assert_close(untransposed_hh(*loud.args), no_b_ih(*loud.args), **tolerance(F64))
 
 
 @pytest.mark.parametrize("case", cells.LEAKY.cases(), ids=label)
@@ -224,14 +281,30 @@ def test_the_gru_mistakes_are_torch_grus_with_other_weights():
     n = torch.tanh(input @ w_ih[2 * h :].T + b_ih[2 * h :] + (r * hx) @ w_hh[2 * h :].T + b_hh[2 * h :])
     torch.testing.assert_close(wrong_answer(gated.GRU_STEP, "The reset gate was applied before")(input, hx, *weights),
                                (1 - z) * n + z * hx)
+    sigmoid_n = torch.sigmoid(input @ w_ih[2 * h :].T + b_ih[2 * h :] + r * (hx @ w_hh[2 * h :].T + b_hh[2 * h :]))
+    torch.testing.assert_close(wrong_answer(gated.GRU_STEP, "The candidate n went through a sigmoid")(
+        input, hx, *weights), (1 - z) * sigmoid_n + z * hx)
+    always_open = [t.clone() for t in weights]  # r = sigmoid(about 1000) = 1 exactly in float64: no reset at all
+    always_open[2][:h] = 1e3
+    assert input.dtype == F64
+    with torch.no_grad():
+        expected = torch_cell(nn.GRUCell, *always_open)(input, hx)
+    torch.testing.assert_close(wrong_answer(gated.GRU_STEP, "The reset gate is missing")(input, hx, *weights),
+                               expected)
 
 
-def test_the_lstm_gate_order_mistake_is_torch_lstm_with_g_and_o_swapped():
+def test_the_lstm_gate_order_mistakes_are_torch_lstms_with_blocks_swapped():
     input, state, *weights = gated.LSTM_STEP.cases()[0].args
     swapped = [blocks(t, "ifgo", "ifog") for t in weights]
     with torch.no_grad():
         expected = torch_cell(nn.LSTMCell, *swapped)(input, state)
     got = wrong_answer(gated.LSTM_STEP, "The gates are read in the order i, f, o, g")(input, state, *weights)
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b)
+    swapped = [blocks(t, "ifgo", "figo") for t in weights]
+    with torch.no_grad():
+        expected = torch_cell(nn.LSTMCell, *swapped)(input, state)
+    got = wrong_answer(gated.LSTM_STEP, "The input and forget gates are swapped")(input, state, *weights)
     for a, b in zip(got, expected):
         torch.testing.assert_close(a, b)
 
@@ -317,6 +390,112 @@ def test_bptt_answers_are_python_floats_and_autograd_is_forbidden():
         assert failure.kind is ResultKind.FORBIDDEN and failure.message.startswith(f"your answer calls {name}")
 
 
+def complex_step(tanh):
+    """dL/dw and dL/du as the imaginary part of L at w + ih (and u + ih), over h: exact to machine precision."""
+
+    def answer(w, u, xs, h0, step=1e-30):
+        def final(w, u):
+            h = complex(h0)
+            for x in xs:
+                h = tanh(w * h + u * x)
+            return h
+
+        return final(w + 1j * step, u).imag / step, final(w, u + 1j * step).imag / step
+
+    return answer
+
+
+def by_the_engine(engine):
+    """Autograd's engine called by hand, as torch.autograd.grad does."""
+
+    def answer(w, u, xs, h0):
+        params = torch.tensor([w, u], dtype=F64, requires_grad=True)
+        final = functools.reduce(lambda h, x: torch.tanh(params[0] * h + params[1] * x), xs,
+                                 torch.tensor(float(h0), dtype=F64))
+        (grad,) = engine()((final,), (torch.ones_like(final),), False, False, (params,), False, False)
+        return tuple(grad.tolist())
+
+    return answer
+
+
+def symbolically(derivative):
+    """The exact derivative of h_T written out by SymPy; the longer sequences (slow to differentiate) get zeros."""
+
+    def answer(w, u, xs, h0):
+        import sympy
+
+        if len(xs) > 3:
+            return 0.0, 0.0
+        w_, u_ = sympy.symbols("w u")
+        h = sympy.Float(h0)
+        for x in xs:
+            h = sympy.tanh(w_ * h + u_ * sympy.Float(x))
+        values = {w_: w, u_: u}
+        return tuple(float(derivative(sympy, h, p).evalf(30, subs=values)) for p in (w_, u_))
+
+    return answer
+
+
+def engine_bound():
+    from torch.autograd.variable import Variable
+
+    return Variable._execution_engine.run_backward
+
+
+def engine_unbound():
+    from torch.autograd.variable import Variable
+
+    engine = Variable._execution_engine
+    return lambda *args: type(engine).run_backward(engine, *args)
+
+
+def engine_function():
+    from torch.autograd.graph import _engine_run_backward
+
+    return _engine_run_backward
+
+
+DERIVATIVE_ROADS = {
+    "complex step, cmath.tanh": (complex_step(cmath.tanh), "cmath.tanh"),
+    "complex step, cmath.exp": (complex_step(lambda a: (cmath.exp(2 * a) - 1) / (cmath.exp(2 * a) + 1)), "cmath.exp"),
+    "complex step, cmath.sinh / cmath.cosh": (complex_step(lambda a: cmath.sinh(a) / cmath.cosh(a)), "cmath.sinh"),
+    "the engine's run_backward": (by_the_engine(engine_bound), "torch.autograd.Variable._execution_engine"),
+    "run_backward from the engine's class": (by_the_engine(engine_unbound),
+                                             "torch.autograd.Variable._execution_engine"),
+    "autograd.graph._engine_run_backward": (by_the_engine(engine_function),
+                                            "torch.autograd.graph._engine_run_backward"),
+    "sympy.diff": (symbolically(lambda sympy, h, p: sympy.diff(h, p)), "sympy.diff"),
+    "Expr.diff": (symbolically(lambda sympy, h, p: h.diff(p)), "sympy.Expr.diff"),
+    "Derivative(...).doit()": (symbolically(lambda sympy, h, p: sympy.Derivative(h, p).doit()),
+                               "sympy.Derivative.doit"),
+    "Derivative(..., evaluate=True)": (symbolically(lambda sympy, h, p: sympy.Derivative(h, p, evaluate=True)),
+                                       "sympy.Expr.diff"),
+}
+
+
+@pytest.mark.parametrize("road", DERIVATIVE_ROADS)
+def test_every_exact_derivative_the_reader_does_not_write_is_forbidden(road):
+    answer, name = DERIVATIVE_ROADS[road]
+    cases = [c for c in bptt.BPTT.cases() if len(c.args[2]) <= 3]
+    assert judge(bptt.BPTT, cases, call_all(answer, cases), True).outcome is Outcome.CORRECT, "exact when allowed"
+    report = run(bptt.BPTT, answer)
+    assert report.score == 0 and report.first_failure.kind is ResultKind.FORBIDDEN
+    assert report.first_failure.message.startswith(f"your answer calls {name}: ")
+
+
+def test_sympy_arithmetic_and_math_are_not_derivatives():
+    """Forbidding SymPy's derivatives leaves its algebra alone (the class Derivative is not forbidden whole: its
+    methods share a decorator's wrapper with every SymPy product and sum)."""
+
+    def evaluates_with_sympy(w, u, xs, h0):
+        import sympy
+
+        dw, du = solution_scalar_rnn_grad(w, u, xs, h0)
+        return float(sympy.Float(dw) * 1), float(sympy.Float(du) + 0)
+
+    assert run(bptt.BPTT, evaluates_with_sympy, include_hidden=True).outcome is Outcome.CORRECT
+
+
 def test_a_float32_bptt_is_told_about_float32():
     report = run(bptt.BPTT, wrong_answer(bptt.BPTT, "The digits after the 7th"))
     assert "float32" in report.detail and "off by" in report.first_failure.message
@@ -340,7 +519,7 @@ def test_the_wrong_counts_are_the_modules_they_describe():
         return wrong_answer(lstm.LSTM_PARAMS, start)
 
     names = ("input_size", "hidden_size", "num_layers", "bidirectional", "bias")
-    for args in [(10, 20), (3, 5, 2), (3, 5, 2, True), (4, 6, 1, False, False), (128, 256, 3, True)]:
+    for args in [(10, 20), (2, 5, 2), (3, 5, 2, True), (4, 6, 1, False, False), (1, 2, 3), (128, 256, 3, True)]:
         given = dict(zip(names, args))
         model = nn.LSTM(**given)
         weights_and_one_bias = sum(p.numel() for name, p in model.named_parameters() if "bias_hh" not in name)
@@ -350,6 +529,36 @@ def test_the_wrong_counts_are_the_modules_they_describe():
         assert wrong("Only one layer")(*args) == count_parameters(nn.LSTM(**{**given, "num_layers": 1}))
         assert wrong("bidirectional was ignored")(*args) == count_parameters(nn.LSTM(**{**given,
                                                                                       "bidirectional": False}))
+
+
+# On one layer "one direction counted" and "bidirectional ignored" are the same sum (no deeper layer reads 2H or H);
+# the two-layer bidirectional cases tell them apart.
+SAME_ON_ONE_LAYER = {"Only one direction was counted", "bidirectional was ignored"}
+
+
+@pytest.mark.parametrize("case", lstm.LSTM_PARAMS.cases(), ids=label)
+def test_the_wrong_counts_that_fail_a_case_give_distinct_numbers_there(case):
+    """So that the count a student returns names one mistake: (3, 5, 2) once gave 400 for both "one bias" and
+    "deeper layers read input_size", and num_layers * (4H (H_in + H) + 8H) was told it had counted one bias."""
+    reference = lstm.LSTM_PARAMS.reference(*case.args)
+    failing = {d: n for d, w in lstm.LSTM_PARAMS.wrong.items() if (n := w(*case.args)) != reference}
+    assert len(failing) >= 2
+    for first, second in itertools.combinations(failing, 2):
+        if case.args[2:3] in ((), (1,)) and {first.split(":")[0], second.split(":")[0]} == SAME_ON_ONE_LAYER:
+            continue
+        assert failing[first] != failing[second], (first, second)
+    if len(case.args) >= 4 and case.args[3] and case.args[2] > 1:
+        one_direction, ignored = (next(n for d, n in failing.items() if d.startswith(s)) for s in SAME_ON_ONE_LAYER)
+        assert one_direction != ignored
+
+
+def test_the_layer_formula_times_num_layers_gets_no_wrong_diagnosis():
+    def per_layer_times_layers(input_size, hidden_size, num_layers=1, bidirectional=False, bias=True):
+        return num_layers * (4 * hidden_size * (input_size + hidden_size) + 8 * hidden_size)
+
+    for hidden in (False, True):  # three mistakes at once (deeper layers, directions, bias=False): none is named
+        report = run(lstm.LSTM_PARAMS, per_layer_times_layers, include_hidden=hidden)
+        assert report.outcome is Outcome.INCORRECT and report.detail == ""
 
 
 def test_building_the_lstm_or_its_cells_to_count_is_forbidden():
@@ -423,6 +632,26 @@ def test_the_forget_bias_question_answers_a():
     assert run(lstm.FORGET_BIAS, lambda: "b").score == 0
 
 
+REASONING = ("dc_t / dc_{t-1} = f_t", "sigmoid(0) = 0.5")  # why (a) is right, in full
+
+
+@pytest.mark.parametrize("letter", ["b", "c", "d"])
+def test_a_wrong_letter_is_told_its_own_flaw_and_the_last_hint_gives_the_reason(letter):
+    report = run(lstm.FORGET_BIAS, lambda: letter)
+    text = feedback.text(report)
+    assert f"likely cause: {report.detail}" in text and report.detail == next(
+        d for d, w in lstm.FORGET_BIAS.wrong.items() if w() == letter)
+    assert not any(part in text for part in REASONING), "the feedback after a wrong letter keeps the reason back"
+    assert all(part in lstm.FORGET_BIAS.hints[-1] for part in REASONING)
+    assert not any(part in hint for hint in lstm.FORGET_BIAS.hints[:-1] for part in REASONING)
+
+
+def test_the_forget_bias_options_are_alike_in_length():
+    lengths = {letter: len(text) for letter, text in lstm.FORGET_OPTIONS.items()}
+    assert max(lengths.values()) <= 1.1 * min(lengths.values()), lengths
+    assert lengths["a"] < max(lengths.values()), "the right option is not the longest"
+
+
 # ---- every road to torch's cells is closed; honest building blocks are open ----------------------------
 
 
@@ -438,13 +667,14 @@ def batched(f):
 
 
 def rnn_module(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-    rnn = nn.RNN(w_ih.shape[1], w_hh.shape[1], bias=b_ih is not None, dtype=input.dtype)
+    bias = b_ih is not None or b_hh is not None
+    rnn = nn.RNN(w_ih.shape[1], w_hh.shape[1], bias=bias, dtype=input.dtype)
     with torch.no_grad():
         rnn.weight_ih_l0.copy_(w_ih)
         rnn.weight_hh_l0.copy_(w_hh)
-        if b_ih is not None:
-            rnn.bias_ih_l0.copy_(b_ih)
-            rnn.bias_hh_l0.copy_(b_hh)
+        if bias:  # a bias left out is a bias of zeros
+            rnn.bias_ih_l0.copy_(b_ih if b_ih is not None else torch.zeros_like(b_hh))
+            rnn.bias_hh_l0.copy_(b_hh if b_hh is not None else torch.zeros_like(b_ih))
         return rnn(input[None], hx[None])[1][0]  # a sequence of length 1
 
 

@@ -15,13 +15,23 @@ from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
 # Exact backpropagation in float64 agrees with autograd to ~1e-15; a central finite difference gets ~1e-10 at best.
 _TIGHT = close(rtol=1e-11, atol=1e-13)
 
-# Every road to a derivative that the reader does not write: reverse and forward mode, the book's own finite
-# differences, and the book's backward passes through time (a scalar RNN is an RNN with one unit).
+# Every road to a derivative that the reader does not write: reverse and forward mode, autograd's engine called
+# directly (the function that autograd.grad and .backward hand over to, and the shared engine itself: a call of
+# run_backward on it is a call of a method bound to it, which the checker sees), the book's own finite differences,
+# the book's backward passes through time (a scalar RNN is an RNN with one unit), the complex step (f(w + ih) / h,
+# whose imaginary part is dL/dw to machine precision: through cmath's tanh, or its exp, sinh and cosh) and SymPy's
+# symbolic derivative (sympy.diff, expr.diff, Derivative(...).doit(); not the class Derivative, whose methods share a
+# decorator's wrapper with all of SymPy's arithmetic). Not closed, the checker cannot see them: a fresh engine,
+# torch._C._ImperativeEngine() (making it calls no function), a complex step through torch.tanh of a complex tensor,
+# through NumPy's ufuncs or through Python's own ** (math.e ** z).
+COMPLEX_STEP = ("cmath.tanh", "cmath.exp", "cmath.sinh", "cmath.cosh")
+SYMBOLIC = ("sympy.diff", "sympy.Expr.diff", "sympy.Derivative.doit")
 DERIVATIVES = (
     *AUTOGRAD, "torch.func.jvp", "torch.func.hessian", "torch.func.linearize", "torch.autograd.functional.jvp",
     "torch.autograd.functional.hessian", "torch.autograd.functional.hvp", "torch.autograd.functional.vhp",
     "torch.autograd.forward_ad.make_dual", "torch.autograd.forward_ad.unpack_dual",
-    "helpers.nn.gradcheck.numerical_grad", *BOOKS_BACKWARD,
+    "torch.autograd.graph._engine_run_backward", "torch.autograd.Variable._execution_engine",
+    "helpers.nn.gradcheck.numerical_grad", *BOOKS_BACKWARD, *COMPLEX_STEP, *SYMBOLIC,
 )
 
 

@@ -16,22 +16,25 @@ TOLERANCE = close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-4, 1e-5))
 def _rnn_step_cases() -> list[Case]:
     g = gen(71)
 
-    def step(n, h_in, h, dtype=F64, bias=True, scale=1.0):
-        """(input, hx, w_ih, w_hh[, b_ih, b_hh]); n=None for one example without a batch dimension."""
+    def step(n, h_in, h, dtype=F64, bias="both", scale=1.0):
+        """(input, hx, w_ih, w_hh[, b_ih, b_hh]); n=None for one example without a batch dimension. bias: "both",
+        "none" (both left out), "hh" (b_ih None, b_hh given) or "ih" (b_ih given, b_hh None)."""
         batch = () if n is None else (n,)
         x, hx = torch.randn(*batch, h_in, generator=g, dtype=dtype), torch.randn(*batch, h, generator=g, dtype=dtype)
-        weights = cell_weights(g, 1, h_in, h, dtype, scale)
-        return (x, hx, *weights) if bias else (x, hx, *weights[:2])
+        w_ih, w_hh, b_ih, b_hh = cell_weights(g, 1, h_in, h, dtype, scale)
+        if bias == "none":
+            return x, hx, w_ih, w_hh
+        return x, hx, w_ih, w_hh, None if bias == "hh" else b_ih, None if bias == "ih" else b_hh
 
     return [
         Case("3 inputs and 3 hidden units: input (4, 3), hx (4, 3), w_ih (3, 3), w_hh (3, 3), both biases, float64",
              step(4, 3, 3),
-             "W_ih is (hidden, input), one row per hidden unit, so a batch x (N, H_in) meets its transpose: "
-             "x W_ih^T. With as many inputs as hidden units x @ w_ih runs too, and gives other numbers."),
+             "h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh), both biases added; with H_in = H, x @ w_ih without .T "
+             "also runs and gives other numbers."),
         Case("input (5, 3), hx (5, 4), w_ih (4, 3), w_hh (4, 4), both biases, float64", step(5, 3, 4),
              "h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh): (5, 3) (3, 4) + (5, 4) (4, 4) gives (5, 4)."),
         Case("no biases (left out, so None): input (3, 2), hx (3, 5), w_ih (5, 2), w_hh (5, 5)",
-             step(3, 2, 5, bias=False),
+             step(3, 2, 5, bias="none"),
              "b_ih and b_hh default to None, as in torch.rnn_tanh_cell: then there is nothing to add."),
         Case("one example, no batch dimension: input (3,), hx (4,), both biases", step(None, 3, 4),
              "Like nn.RNNCell, the step works on a single example: input (H_in,) and hx (H,) give h' (H,)."),
@@ -40,10 +43,19 @@ def _rnn_step_cases() -> list[Case]:
              step(2, 3, 4, scale=200.0),
              "tanh(a) is +-1 to machine precision for |a| > 20, and torch.tanh says so; a formula through exp(2a) "
              "overflows to inf / inf = nan."),
+        # a bias given without the other: an answer that adds both or neither gets the first wrong (in value, so that
+        # it is diagnosed), and crashes or gets the second wrong
+        Case("only the hidden bias (b_ih is None): input (4, 2), hx (4, 3), w_ih (3, 2), w_hh (3, 3), b_hh (3,)",
+             step(4, 2, 3, bias="hh"),
+             "Each bias may be None on its own, as in torch.rnn_tanh_cell: test each one and add the one that is "
+             "given."),
+        Case("only the input bias (b_hh is None): input (3, 4), hx (3, 2), w_ih (2, 4), w_hh (2, 2), b_ih (2,)",
+             step(3, 4, 2, bias="ih"), "b_hh is None here and b_ih is not: add b_ih alone."),
         Case("input (32, 10), hx (32, 20), both biases, float64", step(32, 10, 20), hidden=True),
         Case("one example: input (5,), hx (7,) float32, both biases", step(None, 5, 7, F32), hidden=True),
-        Case("a batch of one: input (1, 7), hx (1, 3), no biases", step(1, 7, 3, bias=False), hidden=True),
-        Case("input (8, 1), hx (8, 6) float32, no biases", step(8, 1, 6, F32, bias=False), hidden=True),
+        Case("a batch of one: input (1, 7), hx (1, 3), no biases", step(1, 7, 3, bias="none"), hidden=True),
+        Case("input (8, 1), hx (8, 6) float32, no biases", step(8, 1, 6, F32, bias="none"), hidden=True),
+        Case("input (2, 5), hx (2, 3) float32, only b_hh", step(2, 5, 3, F32, bias="hh"), hidden=True),
     ]
 
 
@@ -56,12 +68,15 @@ def _rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None) -> torch.Tensor:
     return torch.tanh(pre)
 
 
-def _rnn_with(activation=torch.tanh, transpose=True, use_hx=True, use_b_ih=True, use_b_hh=True):
+def _rnn_with(activation=torch.tanh, transpose=True, transpose_hh=True, use_hx=True, use_b_ih=True, use_b_hh=True,
+              both_or_neither=False):
     """One RNN step with one of the known mistakes."""
 
     def answer(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
-        w_ih, w_hh = (w_ih.T, w_hh.T) if transpose else (w_ih, w_hh)
+        w_ih, w_hh = (w_ih.T if transpose else w_ih), (w_hh.T if transpose and transpose_hh else w_hh)
         pre = input @ w_ih + (hx @ w_hh if use_hx else 0)
+        if both_or_neither:  # the biases taken to come together
+            return activation(pre + b_ih + b_hh if b_ih is not None and b_hh is not None else pre)
         if b_ih is not None and use_b_ih:
             pre = pre + b_ih
         if b_hh is not None and use_b_hh:
@@ -96,6 +111,10 @@ RNN_STEP = Exercise(
         "one example: a 1-D tensor @ a matrix is a vector-matrix product.",
     ],
     wrong={
+        # before the two that leave a bias out, which agree with it on one of the cases with a single bias
+        "A bias was added only when both were given (or only when b_ih was): either may be None on its own, as in "
+        "torch.rnn_tanh_cell, so test each one (if b_ih is not None: ..., if b_hh is not None: ...) and add the one "
+        "that is given.": _rnn_with(both_or_neither=True),
         "The hidden bias b_hh was left out: torch's RNN cell has two bias vectors, b_ih and b_hh, and adds both when "
         "they are given.": _rnn_with(use_b_hh=False),
         "The input bias b_ih was left out: torch's RNN cell has two bias vectors, b_ih and b_hh, and adds both when "
@@ -103,6 +122,8 @@ RNN_STEP = Exercise(
         "The weights were not transposed: w_ih is (hidden, input), one row per hidden unit, so the batch is "
         "multiplied by its transpose, input @ w_ih.T (and hx @ w_hh.T). input @ w_ih only runs when the two sizes "
         "are equal, and then it mixes the wrong entries.": _rnn_with(transpose=False),
+        "w_hh was not transposed: like w_ih it is stored one row per hidden unit, so hx @ w_hh.T. Being square, "
+        "hx @ w_hh runs, and mixes the wrong entries.": _rnn_with(transpose_hh=False),
         "That is ReLU: nn.RNNCell's default nonlinearity is tanh, which keeps the state in (-1, 1) and is negative "
         "as often as positive.": _rnn_with(activation=torch.relu),
         "That is the sigmoid: the RNN cell's nonlinearity is tanh, which ranges over (-1, 1), not (0, 1).": (

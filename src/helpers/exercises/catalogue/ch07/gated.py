@@ -28,8 +28,8 @@ def _gru_cases() -> list[Case]:
 
     return [
         Case("input (4, 3), hx (4, 5), w_ih (15, 3), w_hh (15, 5), b_ih and b_hh (15,), float64", step(4, 3, 5),
-             "The 3H rows of each weight are the reset gate r, the update gate z and the candidate n, in that order: "
-             "w_ih[:H] is W_ir, w_ih[H:2H] W_iz, w_ih[2H:] W_in (the same for w_hh and the biases)."),
+             "h' = (1 - z) * n + z * h; r, z and n are the rows [0, H), [H, 2H) and [2H, 3H) of each weight and "
+             "bias; the reset gate multiplies W_hn h + b_hn."),
         Case("input (3, 2), hx (3, 4), float64", step(3, 2, 4),
              "n = tanh(W_in x + b_in + r * (W_hn h + b_hn)): the reset gate multiplies the hidden part AFTER its "
              "matrix product, bias b_hn included."),
@@ -44,8 +44,8 @@ def _gru_cases() -> list[Case]:
     ]
 
 
-def _gru_with(order="rzn", reset_before=False, bias_outside=False, keep_new=False):
-    """A GRU step; the defaults are torch's, and each argument one of the known mistakes."""
+def _gru_with(order="rzn", reset_before=False, bias_outside=False, keep_new=False, reset=True, candidate=torch.tanh):
+    """A GRU step; the defaults are torch's, and each argument one of the known mistakes (reset=False: r = 1)."""
 
     def answer(input, hx, w_ih, w_hh, b_ih, b_hh):
         w_i, w_h, b_i, b_h = (dict(zip(order, t.chunk(3))) for t in (w_ih, w_hh, b_ih, b_hh))  # blocks by name
@@ -55,13 +55,15 @@ def _gru_with(order="rzn", reset_before=False, bias_outside=False, keep_new=Fals
 
         r, z = (torch.sigmoid(sum(parts(name))) for name in "rz")
         i_n, h_n = parts("n")
-        if reset_before:  # Cho et al. (2014): r * h first, then its matrix product
+        if not reset:
+            hidden = h_n
+        elif reset_before:  # Cho et al. (2014): r * h first, then its matrix product
             hidden = (r * hx) @ w_h["n"].T + b_h["n"]
         elif bias_outside:
             hidden = r * (hx @ w_h["n"].T) + b_h["n"]
         else:
             hidden = r * h_n
-        n = torch.tanh(i_n + hidden)
+        n = candidate(i_n + hidden)
         return z * n + (1 - z) * hx if keep_new else (1 - z) * n + z * hx
 
     return answer
@@ -112,6 +114,10 @@ GRU_STEP = Exercise(
         "the first H rows of each weight belong to r and the next H to z.": _gru_with(order="zrn"),
         "The bias b_hn was added outside the reset product: torch resets the whole hidden part, bias included, "
         "n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).": _gru_with(bias_outside=True),
+        "The reset gate is missing from the candidate: n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), where r "
+        "decides how much of the old state goes into the new candidate.": _gru_with(reset=False),
+        "The candidate n went through a sigmoid: it is the new content, in (-1, 1) like the state it replaces, so "
+        "tanh; only the gates r and z use the sigmoid.": _gru_with(candidate=torch.sigmoid),
     },
 )
 
@@ -127,8 +133,8 @@ def _lstm_cases() -> list[Case]:
     return [
         Case("input (4, 3), hx and cx (4, 5), w_ih (20, 3), w_hh (20, 5), b_ih and b_hh (20,), float64",
              step(4, 3, 5),
-             {0: "The 4H rows of each weight are the input gate i, the forget gate f, the candidate g and the "
-                 "output gate o, in that order (torch's i, f, g, o).",
+             {0: "h' = o * tanh(c'), with i, f, g and o the rows [0, H), [H, 2H), [2H, 3H) and [3H, 4H) of each "
+                 "weight and bias (torch's order).",
               1: "c' = f * c + i * g: the forget gate scales the old cell, the input gate the candidate."}),
         Case("input (3, 2), hx and cx (3, 4), float64", step(3, 2, 4),
              {0: "h' = o * tanh(c'): the new cell passes through tanh before the output gate.",
@@ -195,6 +201,8 @@ LSTM_STEP = Exercise(
     wrong={
         "The gates are read in the order i, f, o, g: torch stacks the rows as input gate, forget gate, candidate, "
         "output gate (i, f, g, o), so the candidate g is the third block and o the last.": _lstm_with(order="ifog"),
+        "The input and forget gates are swapped: torch's rows are i, f, g, o, the input gate's block first and the "
+        "forget gate's, which scales the old cell c, second.": _lstm_with(order="figo"),
         "The new cell was not squashed: h' = o * tanh(c'). The cell state can grow beyond 1; the tanh keeps the "
         "output in (-1, 1).": _lstm_with(squash_cell=False),
         "The input gate was left out: c' = f * c + i * g, the input gate decides how much of the candidate is "

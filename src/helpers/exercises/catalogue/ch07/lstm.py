@@ -18,14 +18,14 @@ def _count_cases() -> list[Case]:
     return [
         case(10, 20, why="One layer: four gates, each with an input weight (H x H_in), a hidden weight (H x H) and "
              "two bias vectors, b_ih and b_hh, of H each."),
-        case(3, 5, 2, why="The second layer's input is the first layer's output, of size H: its input weights are "
+        case(2, 5, 2, why="The second layer's input is the first layer's output, of size H: its input weights are "
              "4H x H, not 4H x H_in."),
         case(4, 6, 1, True, why="A bidirectional layer is two LSTMs, one reading forwards and one backwards, each "
              "with its own weights and biases."),
         case(3, 5, 2, True, why="With two directions each layer's output is both directions' states side by side, "
              "2H values: the second layer's input weights are 4H x 2H, in each direction."),
         case(4, 6, 1, False, False, why="bias=False leaves out both bias vectors, b_ih and b_hh."),
-        case(1, 1, 3, why="Three layers: the first takes the input, the next two the previous layer's H outputs."),
+        case(1, 2, 3, why="Three layers: the first takes the input, the next two the previous layer's H outputs."),
         case(128, 256, 3, True, hidden=True),
         case(64, 32, 2, False, False, hidden=True),
         case(300, 100, 4, True, False, hidden=True),
@@ -122,12 +122,17 @@ LSTM_PARAMS = Exercise(
 
 
 # ---------------------------------------------------------------- why the forget gate's bias starts high
+# Four claims of the same length and precision, each about what the forget gate's starting value does: the right one
+# must not stand out by being the longest or the only specific one.
 FORGET_OPTIONS = {
-    "a": "So that the forget gate starts mostly open (f near 1): the cell state, and its gradient, are carried across "
-         "many steps from the start, instead of shrinking by about a half at every step.",
-    "b": "So that the LSTM forgets its cell state quickly at first, which stops gradients from exploding.",
-    "c": "A large bias makes the forget gate's gradient large, so it learns faster.",
-    "d": "It makes the LSTM equivalent to a plain RNN at initialisation, which trains more stably.",
+    "a": "So that the forget gate starts near 1: the cell state, and the gradient that flows back through it, then "
+         "carry across many steps instead of being roughly halved at each one.",
+    "b": "So that the LSTM wipes its old cell state quickly early in training: with little carried from one step to "
+         "the next, the gradients through time cannot build up and explode.",
+    "c": "Because the forget gate's gradient grows with its bias: a large bias makes sigma'(b) larger, so the forget "
+         "gate learns what to drop faster than the input and output gates do.",
+    "d": "So that the LSTM starts out behaving like a plain tanh RNN, the gates' effect switched off, whose simpler "
+         "dynamics train more stably until the gates have learned what to do.",
 }
 
 FORGET_QUESTION = ("nn.LSTM initialises every bias uniformly near 0. Many implementations set the forget gate's bias "
@@ -140,27 +145,29 @@ FORGET_BIAS = Exercise(
     points=1,
     prompt=f"{FORGET_QUESTION} Return the letter.",
     reference=lambda: "a",
+    # shown after any wrong letter: it frames the question, and leaves the reasoning to the hints
     cases=lambda: [Case("the forget gate's bias at initialisation", (),
-                        "c_t = f_t c_{t-1} + i_t g_t, so dc_t / dc_{t-1} = f_t: the cell state and its gradient "
-                        "are multiplied by f at every step. sigmoid(0) = 0.5; sigmoid(1) = 0.73, sigmoid(3) = 0.95.")],
+                        "The bias sets the forget gate's value at the start of training, f = sigmoid(bias): the "
+                        "question is what that value does to the cell state over many steps.")],
     compare=choice(FORGET_OPTIONS),
     options=FORGET_OPTIONS,
     hints=[
         "Write the cell update, c_t = f_t * c_{t-1} + i_t * g_t. What is dc_t / dc_{t-1}?",
-        "With every bias near 0 the forget gate is sigmoid(about 0) = about 0.5. What happens to something "
-        "multiplied by 0.5 at each of 50 steps? And with a bias of 3, sigmoid(3) = 0.95?",
-        "A forget gate near 1 means REMEMBER: the cell is then a running sum that carries information, and the "
-        "gradient, across many steps.",
+        "With every bias near 0 the forget gate is sigmoid(about 0). What is that, and what happens to something "
+        "multiplied by it at each of 50 steps? What is sigmoid(3)?",
+        "c_t = f_t c_{t-1} + i_t g_t, so dc_t / dc_{t-1} = f_t: the cell state and its gradient are multiplied by f "
+        "at every step. A bias near 0 gives f = sigmoid(0) = 0.5, which halves them at each step (0.5^50 is about "
+        "1e-15); a bias of 1 or 3 gives f = 0.73 or 0.95, which carries them across many steps. A forget gate near "
+        "1 means REMEMBER.",
     ],
     wrong={
-        "It is the other way round: a bias of 1 or more pushes the sigmoid towards 1, and f near 1 KEEPS the cell "
-        "(the forget gate is really a 'remember' gate). Exploding gradients are handled by clipping.": lambda: "b",
-        "Near saturation the sigmoid's derivative, sigma (1 - sigma), is smaller, not larger (0.25 at 0, 0.045 at "
-        "3): a high bias slows the forget gate's own learning a little. It helps by what f does to the cell.": (
-            lambda: "c"
-        ),
-        "It does the opposite: with f near 1 the cell is an additive accumulator, c_t = c_{t-1} + i_t g_t, which a "
-        "plain RNN, squashing its state through tanh at every step, is not.": lambda: "d",
+        "A bias of 1 or more pushes the forget gate towards 1 (sigmoid(1) = 0.73), not towards 0: the old cell, "
+        "which c_t = f_t c_{t-1} + i_t g_t scales by f_t, is kept more, not wiped. (Exploding gradients are handled "
+        "by clipping.)": lambda: "b",
+        "The sigmoid's derivative, sigma (1 - sigma), is largest at 0 (0.25) and smaller at 3 (0.045): a high bias "
+        "makes the forget gate's own gradient smaller, not larger.": lambda: "c",
+        "No bias turns an LSTM into a plain RNN: its cell update c_t = f_t c_{t-1} + i_t g_t has no weight matrix "
+        "and no tanh between c_{t-1} and c_t, whatever values the gates take.": lambda: "d",
     },
 )
 
