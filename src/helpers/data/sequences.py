@@ -16,22 +16,12 @@ so a training loop can ask for a fresh batch each step from one generator and st
 from __future__ import annotations
 
 import math
-import operator
 
 import torch
 
+from helpers._checks import whole_number as _positive_int
+
 IGNORE_INDEX = -100  # the target of a step with nothing to predict: F.cross_entropy's default ignore_index
-
-
-def _positive_int(name: str, value: int, at_least: int = 1) -> None:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a whole number (an int), got {type(value).__name__} {value!r}.") from None
-    if value < at_least:
-        raise ValueError(f"{name} must be at least {at_least}, got {value!r}.")
 
 
 def _generator(seed: int, generator: torch.Generator | None) -> torch.Generator:

@@ -30,21 +30,10 @@ exactly 1/base). A network does not care which: the first layer's weights absorb
 
 from __future__ import annotations
 
-import operator
-
 import torch
 from torch import nn
 
-
-def _whole(name: str, value: int, at_least: int) -> None:
-    try:
-        if isinstance(value, bool):
-            raise TypeError
-        operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a whole number (an int), got {type(value).__name__} {value!r}.") from None
-    if value < at_least:
-        raise ValueError(f"{name} must be at least {at_least}, got {value!r}.")
+from helpers._checks import whole_number as _whole
 
 
 def sinusoidal_encoding(

@@ -24,20 +24,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from helpers.nn.losses import _reduce  # "mean", "sum" or "none", with the error that names them
+
 __all__ = ["negative_sampling_backward", "negative_sampling_loss", "noise_distribution", "sample_negatives",
            "skipgram_softmax_loss"]
 
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def _reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
 
 
 def noise_distribution(counts: torch.Tensor, power: float = 0.75) -> torch.Tensor:
