@@ -12,6 +12,7 @@ import pytest
 import scipy.signal
 import torch
 import torch.nn.functional as F
+from catalogue_support import label, tolerance
 from test_forbid import LIBRARY_ANSWERS
 from torch import nn
 
@@ -27,14 +28,6 @@ F64 = torch.float64
 EXERCISES = {exercise.id: exercise for exercise in ch06.EXERCISES}
 ORDER = ["06.conv2d_single", "06.equivariance_gap", "06.conv2d", "06.output_size", "06.max_pool2d",
          "06.conv_weight_grad", "06.param_count", "06.saliency", "06.freeze"]
-
-
-def label(case):
-    return case.label
-
-
-def tolerance(dtype):
-    return dict(rtol=1e-10, atol=1e-12) if dtype == F64 else dict(rtol=1e-4, atol=1e-5)
 
 
 # ---- the chapter's list (tests/test_catalogue.py checks every exercise: references, wrong answers, stubs) ----

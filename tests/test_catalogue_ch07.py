@@ -11,6 +11,7 @@ import math
 
 import pytest
 import torch
+from catalogue_support import label, tolerance, wrong_answer
 from test_forbid import LIBRARY_ANSWERS
 from torch import nn
 
@@ -27,19 +28,6 @@ F64 = torch.float64
 EXERCISES = {exercise.id: exercise for exercise in ch07.EXERCISES}
 ORDER = ["07.rnn_step", "07.bptt_scalar", "07.leaky_unit", "07.gru_step", "07.lstm_step", "07.lstm_params",
          "07.forget_bias"]
-
-
-def label(case):
-    return case.label
-
-
-def tolerance(dtype):
-    return dict(rtol=1e-10, atol=1e-12) if dtype == F64 else dict(rtol=1e-4, atol=1e-5)
-
-
-def wrong_answer(exercise, start):
-    """The known-wrong answer whose diagnosis starts with ``start``."""
-    return next(w for d, w in exercise.wrong.items() if d.startswith(start))
 
 
 # ---- the chapter's list (tests/test_catalogue.py checks every exercise: references, wrong answers, stubs) ----

@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 import torch
 import torch.nn.functional as F
+from catalogue_support import label, tolerance, wrong_answer
 from test_forbid import LIBRARY_ANSWERS
 from torch import nn
 
@@ -37,19 +38,6 @@ def keep_the_global_generator():
     stream: give it back as it was, so that no other test depends on the order these run in."""
     with torch.random.fork_rng(devices=[]):
         yield
-
-
-def label(case):
-    return case.label
-
-
-def tolerance(dtype):
-    return dict(rtol=1e-10, atol=1e-12) if dtype == F64 else dict(rtol=1e-4, atol=1e-5)
-
-
-def wrong_answer(exercise, start):
-    """The known-wrong answer whose diagnosis starts with ``start``."""
-    return next(w for d, w in exercise.wrong.items() if d.startswith(start))
 
 
 def correct(exercise, answer, hidden=True):
