@@ -3,6 +3,8 @@ hand, parameter counts against the closed forms written out here, the forget-gat
 (a cell state carried unchanged), gradient norms through time against torch.autograd.functional.jacobian and a
 closed form, and the error messages."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -10,6 +12,7 @@ from torch import nn
 from helpers.models import (
     SequenceRegressor,
     SequenceTagger,
+    cell_gradient_norms,
     count_parameters,
     gradient_norms_through_time,
     recurrent_layer,
@@ -156,6 +159,41 @@ def test_gradient_norms_through_time_match_autograds_jacobian(cell, device):
         jac = torch.autograd.functional.jacobian(lambda s: layer(s[None])[0][0, -1], x[i])  # (H, T, I)
         torch.testing.assert_close(norms[i], jac.permute(1, 0, 2).flatten(1).norm(dim=1), rtol=1e-10, atol=1e-14)
     assert not x.requires_grad and all(p.grad is None for p in layer.parameters())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_cell_gradient_norms_match_autograds_jacobian(device):
+    torch.manual_seed(7)
+    layer = recurrent_layer("lstm", 2, 5, device=device, dtype=F64)
+    x = randn(3, 9, 2, seed=8, device=device)
+    norms = cell_gradient_norms(layer, x)
+    assert norms.shape == (3,)
+    for i in range(3):
+        def last_cell(c0, i=i):
+            return layer(x[i][None], (torch.zeros_like(c0), c0))[1][1][0, 0]
+        jac = torch.autograd.functional.jacobian(last_cell, torch.zeros(1, 1, 5, dtype=F64, device=device))
+        torch.testing.assert_close(norms[i], jac.norm(), rtol=1e-10, atol=1e-14)
+    assert not x.requires_grad and all(p.grad is None for p in layer.parameters())
+
+
+def test_cell_gradient_norms_are_the_forget_gate_to_the_power_t():
+    """All weights 0 and only the forget gate's bias b: f = sigmoid(b) at every step and the gates do not read the
+    cell, so dc_T/dc_0 = sigmoid(b)^T I and its Frobenius norm is sqrt(H) sigmoid(b)^T."""
+    layer = recurrent_layer("lstm", 1, 3, dtype=F64)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.zero_()
+        layer.bias_ih_l0[3:6] = 2.0
+    norms = cell_gradient_norms(layer, torch.randn(2, 12, 1, dtype=F64))
+    expected = math.sqrt(3) * (1 / (1 + math.exp(-2.0))) ** 12
+    torch.testing.assert_close(norms, torch.full((2,), expected, dtype=F64), rtol=1e-12, atol=0)
+
+
+def test_cell_gradient_norms_refuse_what_they_cannot_measure():
+    with pytest.raises(ValueError, match="one-layer"):
+        cell_gradient_norms(nn.LSTM(2, 3, num_layers=2, batch_first=True), torch.zeros(1, 4, 2))
+    with pytest.raises(ValueError, match="batch-first"):
+        cell_gradient_norms(nn.LSTM(2, 3), torch.zeros(1, 4, 2))
 
 
 def test_gradient_norms_of_a_scalar_linear_regime_rnn_are_geometric():

@@ -6,7 +6,7 @@ cnn          SmallCNN, a two-layer convolutional network for the 8x8 digits (cha
 blocks       vgg_block, ResidualBlock, DenseBlock, transition_block (chapter 6)
 classic      LeNet5, and AlexNet and VGG16 in torchvision's layouts (chapter 6)
 sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq),
-             gradient_norms_through_time (chapter 7)
+             gradient_norms_through_time, cell_gradient_norms (chapter 7)
 transformer  TransformerBlock (nn.TransformerEncoderLayer's names, pre-norm by default), TinyTransformer (chapter 8)
 """
 
@@ -18,6 +18,7 @@ from helpers.models.polynomial import PolynomialRegression, mse, polynomial_feat
 from helpers.models.sequence import (
     SequenceRegressor,
     SequenceTagger,
+    cell_gradient_norms,
     gradient_norms_through_time,
     recurrent_layer,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "TinyTransformer",
     "TransformerBlock",
     "count_parameters",
+    "cell_gradient_norms",
     "gradient_norms_through_time",
     "mse",
     "polynomial_features",

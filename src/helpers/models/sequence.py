@@ -131,6 +131,12 @@ class SequenceTagger(_Recurrent):
         return (y, final) if return_state else y
 
 
+def _unit_directions(n: int, hidden: int, like: torch.Tensor) -> torch.Tensor:
+    """(N H, H): the H unit vectors, once per sequence. Backpropagated from the last state of N H copies (sequence i
+    repeated H times), copy k of sequence i yields row k of sequence i's Jacobian: all H rows in one backward pass."""
+    return torch.eye(hidden, dtype=like.dtype, device=like.device).repeat(n, 1)
+
+
 def gradient_norms_through_time(rnn: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """How strongly the last hidden state depends on each input: ||dh_T / dx_t||_F for t = 1, ..., T.
 
@@ -152,6 +158,27 @@ def gradient_norms_through_time(rnn: nn.Module, x: torch.Tensor) -> torch.Tensor
     with torch.enable_grad():
         outputs, _ = rnn(copies)
         h_last = outputs[:, -1]  # (N H, H): the top layer's h_T for every copy
-        directions = torch.eye(hidden, dtype=h_last.dtype, device=h_last.device).repeat(n, 1)
-        (grad,) = torch.autograd.grad(h_last, copies, grad_outputs=directions)
+        (grad,) = torch.autograd.grad(h_last, copies, grad_outputs=_unit_directions(n, hidden, h_last))
     return grad.reshape(n, hidden, length, size).permute(0, 2, 1, 3).flatten(2).norm(dim=2)
+
+
+def cell_gradient_norms(lstm: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """How much of the first cell state survives to the last: ||dc_T / dc_0||_F, one number per sequence.
+
+    dc_T / dc_0 is the (H x H) Jacobian of a one-layer LSTM's last cell state with respect to its initial one
+    (h_0 = c_0 = 0). Along the direct path c_t = f_t c_{t-1} + i_t g_t it is the product of the forget gates,
+    so with a forget-gate bias b it is about sigma(b)^T times the identity at initialisation. ``lstm`` is a
+    batch-first, one-layer, unidirectional ``nn.LSTM`` (or the book's); x: (N, T, I) -> norms: (N,).
+    All H rows come from one backward pass, as in ``gradient_norms_through_time``.
+    """
+    if not getattr(lstm, "batch_first", False) or getattr(lstm, "bidirectional", False) or lstm.num_layers != 1:
+        raise ValueError("cell_gradient_norms needs a batch-first, one-layer, unidirectional LSTM, such as "
+                         "recurrent_layer('lstm', ...).")
+    _check_input(x, lstm.input_size, "cell_gradient_norms")
+    n, hidden = x.shape[0], lstm.hidden_size
+    h0 = x.new_zeros(1, n * hidden, hidden)
+    c0 = x.new_zeros(1, n * hidden, hidden).requires_grad_(True)
+    with torch.enable_grad():
+        _, (_, c_n) = lstm(x.detach().repeat_interleave(hidden, dim=0), (h0, c0))
+        (grad,) = torch.autograd.grad(c_n[0], c0, grad_outputs=_unit_directions(n, hidden, c_n))
+    return grad[0].reshape(n, -1).norm(dim=1)
