@@ -28,8 +28,8 @@ from helpers.nn import embedding as books_embedding
 
 F64 = torch.float64
 EXERCISES = {exercise.id: exercise for exercise in ch08.EXERCISES}
-ORDER = ["08.attention", "08.causal_mask", "08.split_heads", "08.merge_heads", "08.mha_params", "08.positional",
-         "08.positions", "08.skipgram_pairs", "08.negative_sampling"]
+ORDER = ["08.attention", "08.causal_mask", "08.split_heads", "08.merge_heads", "08.mha_params", "08.positions",
+         "08.positional", "08.skipgram_pairs", "08.negative_sampling"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """Chapter 8 exercises: attention, transformers and word embeddings (scaled dot-product attention with a boolean
-mask, the causal mask, splitting and merging heads, the parameters of nn.MultiheadAttention, the sinusoidal
-positional encoding, why a transformer needs positions, skip-gram pairs from a sentence, the negative-sampling loss).
+mask, the causal mask, splitting and merging heads, the parameters of nn.MultiheadAttention, why a transformer
+needs positions, the sinusoidal positional encoding, skip-gram pairs from a sentence, the negative-sampling loss).
 
 One module per group of exercises; ``EXERCISES`` lists them in the order the chapter asks them.
 """

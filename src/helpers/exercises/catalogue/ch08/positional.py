@@ -173,4 +173,4 @@ POSITIONS = Exercise(
     },
 )
 
-EXERCISES = [POSITIONAL, POSITIONS]
+EXERCISES = [POSITIONS, POSITIONAL]  # the chapter asks why positions matter first
