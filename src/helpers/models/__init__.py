@@ -7,6 +7,7 @@ blocks       vgg_block, ResidualBlock, DenseBlock, transition_block (chapter 6)
 classic      LeNet5, and AlexNet and VGG16 in torchvision's layouts (chapter 6)
 sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq),
              gradient_norms_through_time, cell_gradient_norms (chapter 7)
+seq2seq      EncoderDecoder: a GRU encoder-decoder, with or without attention (chapter 8)
 transformer  TransformerBlock (nn.TransformerEncoderLayer's names, pre-norm by default), TinyTransformer (chapter 8)
 """
 
@@ -15,6 +16,7 @@ from helpers.models.classic import VGG16, AlexNet, LeNet5
 from helpers.models.cnn import SmallCNN
 from helpers.models.mlp import MLP, count_parameters, weight_space_symmetries
 from helpers.models.polynomial import PolynomialRegression, mse, polynomial_features, select_polynomial_degree
+from helpers.models.seq2seq import EncoderDecoder
 from helpers.models.sequence import (
     SequenceRegressor,
     SequenceTagger,
@@ -29,6 +31,7 @@ __all__ = [
     "VGG16",
     "AlexNet",
     "DenseBlock",
+    "EncoderDecoder",
     "LeNet5",
     "PolynomialRegression",
     "ResidualBlock",
