@@ -285,6 +285,25 @@ def test_causal_model_ignores_the_future():
     assert maps.triu(1).eq(0).all()
 
 
+@pytest.mark.parametrize("causal", [False, True])
+def test_features_are_what_the_classifier_reads(causal):
+    # the twin's logits are F.linear(features, head): recover its features by solving with the head's weights
+    torch.manual_seed(0)
+    model = TinyTransformer(10, d_model=8, nhead=2, num_layers=2, dim_feedforward=16, max_len=12, num_classes=20,
+                            dtype=F64)
+    tokens = torch.randint(0, 10, (3, 7), generator=torch.Generator().manual_seed(6))
+    mask = nn.Transformer.generate_square_subsequent_mask(7, dtype=F64) if causal else None
+    logits, _ = torch_twin(model)(tokens, mask=mask)
+    targets = (logits - model.head.bias.detach()).reshape(-1, 20).T  # (20 classes, 21 positions)
+    twin_features = torch.linalg.lstsq(model.head.weight.detach(), targets).solution.T.reshape(3, 7, 8)
+    features = model.features(tokens, causal=causal)
+    assert features.shape == (3, 7, 8)
+    assert torch.allclose(features, twin_features, **TOL)
+    changed = tokens.clone()
+    changed[:, 0] = (changed[:, 0] + 1) % 10  # the first token changes every later position's features
+    assert not torch.allclose(model.features(changed, causal=causal)[:, -1], features[:, -1])
+
+
 @pytest.mark.parametrize("positions", [None, "sinusoidal", "learned"])
 def test_without_positions_the_model_is_permutation_equivariant(positions):
     torch.manual_seed(0)

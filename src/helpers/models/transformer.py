@@ -215,6 +215,12 @@ class TinyTransformer(nn.Module):
             x = layer(x, src_mask=mask, is_causal=causal)
         return x
 
+    def features(self, tokens: torch.Tensor, causal: bool = False) -> torch.Tensor:
+        """tokens (N, L) int64 -> (N, L, d_model): the vectors the classifier reads, one per position (the last
+        block's output, after the final layer norm). Each depends on its token and on the tokens it attends to:
+        a contextual embedding of the token in its sequence."""
+        return self.norm(self._encode(tokens, causal))
+
     def forward(
         self, tokens: torch.Tensor, causal: bool = False, return_attention: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
