@@ -164,6 +164,44 @@ def lstm_steps(rounds: int = 7) -> None:
     torch.set_num_threads(threads)
 
 
+def attention_steps(rounds: int = 7) -> None:
+    """helpers.nn.attention.MultiheadAttention forward + backward vs nn.MultiheadAttention (the same weights), one
+    thread, float32, self-attention with a causal mask: batch 64, L=8, E=32, 4 heads (chapter 8's reversal), and
+    batch 16, L=128, E=128, 8 heads."""
+    import torch
+
+    from helpers.nn.attention import MultiheadAttention
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    cases = {"batch 64, L=8, E=32, 4 heads": (64, 8, 32, 4, 50),
+             "batch 16, L=128, E=128, 8 heads": (16, 128, 128, 8, 5)}
+
+    for name, (batch, length, width, heads, repeats) in cases.items():
+        theirs = torch.nn.MultiheadAttention(width, heads, batch_first=True)
+        ours = MultiheadAttention(width, heads, batch_first=True)
+        ours.load_state_dict(theirs.state_dict())
+        x = torch.randn(batch, length, width)
+        mask = torch.ones(length, length, dtype=torch.bool).triu(1)  # True = blocked, as in torch
+
+        def step(module, x=x, mask=mask) -> None:
+            module(x, x, x, attn_mask=mask, need_weights=False)[0].sum().backward()
+
+        best = {ours: float("inf"), theirs: float("inf")}
+        for module in best:  # warm up
+            step(module)
+        for _ in range(rounds):  # interleaved, the best round of each: the least disturbed by other load
+            for module in best:
+                start = time.perf_counter()
+                for _ in range(repeats):
+                    step(module)
+                best[module] = min(best[module], 1e3 * (time.perf_counter() - start) / repeats)
+        print(f"MultiheadAttention {name}: ours {best[ours]:.2f} ms vs nn.MultiheadAttention {best[theirs]:.2f} ms "
+              f"per forward+backward (ratio {best[ours] / best[theirs]:.2f}, budget 3x)", flush=True)
+    torch.set_num_threads(threads)
+
+
 def main() -> None:
     for folder, strict in (("solutions", "1"), ("chapters", "not-attempted")):
         for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
@@ -177,6 +215,7 @@ def main() -> None:
     optimizer_steps()
     conv2d_steps()
     lstm_steps()
+    attention_steps()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
