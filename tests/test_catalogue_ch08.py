@@ -490,7 +490,8 @@ def by_soft_margin(center, context, negatives):
     scores = torch.cat([(context * center).sum(-1, keepdim=True), (negatives * center[:, None]).sum(-1)], dim=1)
     signs = -torch.ones_like(scores)
     signs[:, 0] = 1.0
-    return F.soft_margin_loss(scores, signs, reduction="sum") / len(center)
+    # torch's soft margin overflows exp(-y s) in float32 at |s| = 120: computed in float64, it is the same loss
+    return (F.soft_margin_loss(scores.double(), signs.double(), reduction="sum") / len(center)).to(scores.dtype)
 
 
 def by_books_bce(center, context, negatives):

@@ -36,8 +36,8 @@ def _attention_cases() -> list[Case]:
     causal6 = torch.ones(6, 6, dtype=torch.bool).tril()
     return [
         Case("query, key and value (4, 4), no mask, float64", qkv((), 4, 4, 4, 4),
-             "Q K^T pairs every query with every key: (L, E) @ (E, S) gives the (L, S) scores, one row per query. "
-             "Here L = S = E, so other products run too, and pair the wrong entries."),
+             "The simplest case, no mask: softmax(Q K^T / sqrt(E)) V. Here L = S = E, so every product has a valid "
+             "shape and a step taken the wrong way still runs: compare each step with the formula."),
         Case("a batch: query (2, 3, 8), key (2, 5, 8), value (2, 5, 6), no mask, float64", qkv((2,), 3, 5, 8, 6),
              "Each query's weights are a softmax over the S keys, the last axis of the (..., L, S) scores, divided "
              "by sqrt(E) first; the output has one row per query and the values' width E_v."),
@@ -82,7 +82,7 @@ def _sdpa_with(scale="sqrt", axis=-1, transpose=True, mask="fill", weights=False
 
     def answer(query, key, value, attn_mask=None):
         E = query.shape[-1]
-        divide = {"sqrt": math.sqrt(E), "none": 1.0, "E": float(E)}[scale]
+        divide = {"sqrt": math.sqrt(E), "none": 1.0, "E": float(E), "sqrt32": torch.sqrt(torch.tensor(E))}[scale]
         scores = (query @ (key.transpose(-2, -1) if transpose else key)) / divide
         if attn_mask is not None:
             if mask == "fill":
@@ -138,6 +138,9 @@ ATTENTION_EXERCISE = Exercise(
         "The scores were divided by E instead of sqrt(E): q . k is a sum of E terms, so its standard deviation grows "
         "like sqrt(E), and sqrt(E) is what brings it back to 1. Dividing by E flattens the weights towards "
         "uniform.": _sdpa_with(scale="E"),
+        "The scale was computed in float32: torch.sqrt(torch.tensor(E)) makes a float32 tensor, whose sqrt(E) is "
+        "rounded to about 7 digits, so float64 inputs come out off by about 1e-8. Use math.sqrt(E) or E ** 0.5, a "
+        "Python float, which divides in the inputs' dtype.": _sdpa_with(scale="sqrt32"),
         "The softmax ran over the queries (dim=-2): each query's weights over the KEYS must sum to 1, so the "
         "softmax runs along the last axis of the (..., L, S) scores, dim=-1.": _sdpa_with(axis=-2),
         "The mask was read the other way round: here, as in F.scaled_dot_product_attention, True means the key TAKES "

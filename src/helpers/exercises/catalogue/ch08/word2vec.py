@@ -205,6 +205,10 @@ def _negative_sampling_cases() -> list[Case]:
              loud(3, 4, 2, 50.0),
              "log sigma(-50) is about -50, but sigma(50) rounds to 1 in float64, so log(1 - sigma(50)) is log 0 = "
              "-inf. F.logsigmoid computes log sigma(s) without forming sigma(s), and stays finite."),
+        Case("scores of +-120 in float32: B = 3, D = 4, K = 2 (a noise word scoring +120, a context word -120)",
+             loud(3, 4, 2, 120.0, F32),
+             "sigma(-120) is about 8e-53, below float32's smallest positive number (1.4e-45): it rounds to 0 and its "
+             "log is -inf, though log sigma(-120) is just -120. F.logsigmoid never forms sigma(s)."),
         Case("B = 32, D = 16, K = 5, float64", vectors(32, 16, 5), hidden=True),
         Case("one noise word: B = 3, D = 2, K = 1, float64", vectors(3, 2, 1), hidden=True),
         Case("scores of +-20 in float32: B = 4, D = 6, K = 3", loud(4, 6, 3, 20.0, F32), hidden=True),
@@ -228,7 +232,9 @@ def _loss_with(sign=-1, over_k="sum", reduce="mean", naive=False, use_negatives=
         positive = (context * center).sum(-1)
         against = center if negatives_with == "center" else context
         negative = (negatives * against[:, None, :]).sum(-1)
-        if naive:
+        if naive == "sigmoid-log":  # log sigma(s) as sigmoid(s).log(), with the right signs
+            true, noise = torch.sigmoid(positive).log(), torch.sigmoid(-negative).log()
+        elif naive:
             true, noise = torch.sigmoid(positive).log(), (1 - torch.sigmoid(negative)).log()
         else:
             true, noise = F.logsigmoid(positive), F.logsigmoid(sign * negative)
@@ -282,8 +288,9 @@ NEGATIVE_SAMPLING = Exercise(
     hints=[
         "The scores first: s_o = (context * center).sum(-1), one per example (B,), and s_k = (negatives * "
         "center[:, None, :]).sum(-1), the centre vector against each of its K noise words, (B, K).",
-        "log sigma(s) through torch.sigmoid(s).log() breaks for large |s|: sigma(50) rounds to 1, so log(1 - sigma) "
-        "is log 0. F.logsigmoid(s) computes log sigma(s) stably, and log(1 - sigma(s)) = log sigma(-s).",
+        "log(1 - sigmoid(s)) breaks for large s: sigmoid(50) rounds to 1, so it is log 0; sigmoid(s).log() breaks "
+        "too, below s = -100 or so in float32, where sigmoid(s) rounds to 0. F.logsigmoid(s) is stable for any s, "
+        "and log(1 - sigma(s)) = log sigma(-s).",
         "The noise words' terms are summed over k, then the per-example losses averaged over the batch: "
         "(-F.logsigmoid(s_o) - F.logsigmoid(-s_k).sum(-1)).mean().",
     ],
@@ -296,6 +303,9 @@ NEGATIVE_SAMPLING = Exercise(
         "are SUMMED (then the examples are averaged).": _loss_with(over_k="mean"),
         "The mean was taken over all B (K + 1) terms, as a binary cross-entropy's default does: per example the K + 1 "
         "terms are summed, and only the B examples are averaged.": _loss_with(reduce="all"),
+        "log sigma was computed as torch.sigmoid(s).log(): for a score of -120, sigma(-120) is about 8e-53, below "
+        "float32's smallest positive number, so it rounds to 0 and its log is -inf (the true value is -120). "
+        "F.logsigmoid(s) never forms sigma(s).": _loss_with(naive="sigmoid-log"),
         "log sigma was computed through sigma: sigma(s) rounds to exactly 1 for s above about 37 (float64) or 17 "
         "(float32), and log(1 - 1) = -inf. F.logsigmoid(-s) gives log(1 - sigma(s)) without rounding.": (
             _loss_with(naive=True)
