@@ -159,7 +159,8 @@ def embedding_frame(points, words: Sequence[str], groups: Sequence[str], word: s
     names (one colour per distinct group, in the order first seen, with a legend); word: the chosen word, one of
     ``words``; neighbours: (word, cosine) pairs, most similar first.
 
-    Left: the n points, each labelled with its word; the chosen word's point larger with a black ring, its
+    Left: the n points, with the words of the chosen word's group and its neighbours labelled (labelling every
+    point crowds the clusters); the chosen word's point larger with a black ring, its
     neighbours' points (those among ``words``) ringed in red. ``limits = (xmin, xmax, ymin, ymax)`` fixes the axes,
     so that the frames of an explorer line up (default: the points' range and a 10% margin). Right: one horizontal
     bar per neighbour, its cosine similarity on a fixed scale from -1 to 1, the most similar on top. A fixed
@@ -192,8 +193,9 @@ def embedding_frame(points, words: Sequence[str], groups: Sequence[str], word: s
     left.scatter(xy[:, 0], xy[:, 1], c=[color[g] for g in groups], edgecolors=edges, zorder=3,
                  s=[120 if i == chosen else 30 for i in range(len(words))],
                  linewidths=[2.0 if e in ("black", HIGHLIGHT) else 0.0 for e in edges])
-    for i, (x, y) in enumerate(xy):
-        left.annotate(words[i], (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7,
+    labelled = [i for i, (w, g) in enumerate(zip(words, groups)) if g == groups[chosen] or w in near]
+    for i in labelled:  # the chosen word, its group and its neighbours: every label would crowd the clusters
+        left.annotate(words[i], (xy[i, 0], xy[i, 1]), xytext=(4, 3), textcoords="offset points", fontsize=8,
                       fontweight="bold" if i == chosen else "normal")
     xmin, xmax, ymin, ymax = _limits(xy, limits)
     left.set(xlim=(xmin, xmax), ylim=(ymin, ymax), xlabel="principal axis 1", ylabel="principal axis 2")
@@ -208,7 +210,8 @@ def embedding_frame(points, words: Sequence[str], groups: Sequence[str], word: s
     right.set_yticks(range(len(pairs)))
     right.set_yticklabels([w for w, _ in pairs], fontsize=8)
     right.set_ylim(max(len(pairs), 1) - 0.5, -0.5)  # the first (most similar) on top
-    right.set(xlim=(-1.0, 1.0), xlabel=f"cosine similarity to {word}", title=f"{word}'s nearest neighbours")
+    right.set(xlim=(-1.0, 1.25), xlabel=f"cosine similarity to {word}", title=f"{word}'s nearest neighbours")
+    right.set_xticks([-1.0, -0.5, 0.0, 0.5, 1.0])  # room on the right for the value of a cosine near 1
     if title:
         fig.suptitle(title)
     return fig
