@@ -9,13 +9,27 @@ sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq),
              gradient_norms_through_time, cell_gradient_norms (chapter 7)
 seq2seq      EncoderDecoder: a GRU encoder-decoder, with or without attention (chapter 8)
 transformer  TransformerBlock (nn.TransformerEncoderLayer's names, pre-norm by default), TinyTransformer (chapter 8)
+autoencoder  Autoencoder (linear: PCA's subspace), sparse_penalty, corrupt, contractive_penalty, jacobian_penalty,
+             reconstruction_error (chapter 9)
+som          SelfOrganizingMap, best_matching_unit, som_update, gaussian_neighbourhood, grid_coordinates (chapter 9)
+rbm          BernoulliRBM (sklearn's, PCD); in the module: energy, free_energy, Gibbs sampling, CD-k, the exact
+             log partition function by enumeration (chapter 9)
 """
 
+from helpers.models.autoencoder import (
+    Autoencoder,
+    contractive_penalty,
+    corrupt,
+    jacobian_penalty,
+    reconstruction_error,
+    sparse_penalty,
+)
 from helpers.models.blocks import DenseBlock, ResidualBlock, transition_block, vgg_block
 from helpers.models.classic import VGG16, AlexNet, LeNet5
 from helpers.models.cnn import SmallCNN
 from helpers.models.mlp import MLP, count_parameters, weight_space_symmetries
 from helpers.models.polynomial import PolynomialRegression, mse, polynomial_features, select_polynomial_degree
+from helpers.models.rbm import BernoulliRBM
 from helpers.models.seq2seq import EncoderDecoder
 from helpers.models.sequence import (
     SequenceRegressor,
@@ -24,10 +38,29 @@ from helpers.models.sequence import (
     gradient_norms_through_time,
     recurrent_layer,
 )
+from helpers.models.som import (
+    SelfOrganizingMap,
+    best_matching_unit,
+    gaussian_neighbourhood,
+    grid_coordinates,
+    som_update,
+)
 from helpers.models.transformer import TinyTransformer, TransformerBlock
 
 __all__ = [
     "MLP",
+    "Autoencoder",
+    "BernoulliRBM",
+    "SelfOrganizingMap",
+    "best_matching_unit",
+    "contractive_penalty",
+    "corrupt",
+    "gaussian_neighbourhood",
+    "grid_coordinates",
+    "jacobian_penalty",
+    "reconstruction_error",
+    "som_update",
+    "sparse_penalty",
     "VGG16",
     "AlexNet",
     "DenseBlock",
