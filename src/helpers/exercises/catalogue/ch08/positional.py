@@ -128,9 +128,8 @@ POSITIONAL = Exercise(
 # ---------------------------------------------------------------- why positions
 POSITION_OPTIONS = {
     "a": "Without positions the model has fewer features per token, too few to store a reversal.",
-    "b": "Without positions, self-attention is permutation-equivariant: permuting the input tokens permutes the "
-         "outputs the same way, so the output at position i depends on the token at i and on the SET of tokens, never "
-         "on i itself. Reversal needs position i to fetch the token at position 7 - i, which it cannot locate.",
+    "b": "Without positions, self-attention is permutation-equivariant, so the output at position i cannot depend on "
+         "i itself, and position i cannot locate the token at position 7 - i.",
     "c": "Without positions the attention scores are all equal, so the softmax is uniform and the gradients vanish.",
     "d": "Without positions it needs more training: it learns the order from the order in which the tokens are fed "
          "in, which takes longer than 1500 steps.",
