@@ -1,0 +1,66 @@
+"""What the chapter 9 exercises share: the library functions and the book's own helpers they forbid, under every name
+an answer can reach them by, and the comparison of a penalty (a 0-dim tensor in the inputs' dtype)."""
+
+from __future__ import annotations
+
+import torch
+
+from helpers.exercises.catalogue.common import close_by_dtype
+from helpers.exercises.compare import describe
+from helpers.exercises.forbid import AUTOGRAD
+from helpers.exercises.spec import Mismatch, ResultKind
+
+# PCA: every estimator and function of sklearn.decomposition (randomized_svd is sklearn.utils.extmath's, the same
+# object), torch's low-rank PCA and SVD, and the book's PCA (its methods included: the class stands for them all).
+SKLEARN_DECOMPOSITION = tuple(f"sklearn.decomposition.{name}" for name in (
+    "PCA", "IncrementalPCA", "KernelPCA", "SparsePCA", "MiniBatchSparsePCA", "TruncatedSVD", "FactorAnalysis",
+    "FastICA", "NMF", "MiniBatchNMF", "DictionaryLearning", "MiniBatchDictionaryLearning", "SparseCoder",
+    "LatentDirichletAllocation", "dict_learning", "dict_learning_online", "fastica", "non_negative_factorization",
+    "randomized_svd", "sparse_encode",
+))
+PCA = (*SKLEARN_DECOMPOSITION, "torch.pca_lowrank", "torch.svd_lowrank", "helpers.decomposition.PCA",
+       "helpers.decomposition.subspace_angles")
+
+# The book's autoencoder (helpers.models.autoencoder, also exported as helpers.models.<name>: the same functions).
+_AE = "helpers.models.autoencoder"
+BOOKS_AUTOENCODER = (f"{_AE}.Autoencoder", f"{_AE}.reconstruction_error")
+SPARSE = (f"{_AE}.sparse_penalty", "torch.nn.functional.l1_loss", "torch._C._nn.l1_loss", "torch.ops.aten.l1_loss",
+          "torch.ops.aten.l1_loss.default", "torch.nn.L1Loss", *BOOKS_AUTOENCODER)
+# Masking noise: the book's corruption, and dropout under its names (a dropout rescaled by 1 - p is a masking).
+MASKING = (
+    f"{_AE}.corrupt", "torch.nn.functional.dropout", "torch.nn.Dropout", "torch.dropout", "torch.native_dropout",
+    "torch.feature_dropout", "torch.nn.functional.dropout1d", "torch.nn.functional.dropout2d",
+    "torch.nn.functional.dropout3d", "helpers.nn.dropout.dropout", "helpers.nn.dropout.Dropout",
+    "helpers.nn.dropout.dropout_mask", *BOOKS_AUTOENCODER,
+)
+# The contractive penalty in closed form: no Jacobian by autograd (reverse or forward mode), nor the book's.
+CONTRACTIVE = (*AUTOGRAD, "torch.func.jvp", "torch.func.linearize", "torch.autograd.functional.jvp",
+               "torch.autograd.functional.vhp", "torch.autograd.functional.hessian",
+               "torch.autograd.forward_ad.make_dual", f"{_AE}.contractive_penalty", f"{_AE}.jacobian_penalty",
+               *BOOKS_AUTOENCODER)
+
+# The book's self-organizing map (helpers.models.som).
+SOM = tuple(f"helpers.models.som.{name}" for name in (
+    "som_update", "best_matching_unit", "squared_distances", "gaussian_neighbourhood", "SelfOrganizingMap",
+))
+
+# RBMs: sklearn's BernoulliRBM (the class stands for its methods: _free_energy, _mean_hiddens, transform, ...) and
+# the book's (helpers.models.rbm).
+_RBM = "helpers.models.rbm"
+BOOKS_RBM = tuple(f"{_RBM}.{name}" for name in (
+    "BernoulliRBM", "energy", "free_energy", "log_probability", "exact_log_partition", "hidden_probabilities",
+    "visible_probabilities", "gibbs_step", "contrastive_divergence_step",
+))
+RBM = ("sklearn.neural_network.BernoulliRBM", *BOOKS_RBM)
+
+PENALTY_TOLERANCE = close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-5, 1e-6))
+
+
+def penalty_compare(expected: torch.Tensor, got) -> Mismatch | None:
+    """A 0-dim tensor (a penalty to add to the loss and backpropagate through), then close() in its dtype."""
+    if not isinstance(got, torch.Tensor):
+        return Mismatch(f"returned {describe(got)}, not a tensor: return the penalty as a 0-dim tensor (no .item()), "
+                        "so that it can be added to the loss and trained through", kind=ResultKind.WRONG_TYPE)
+    if got.shape != expected.shape:
+        return Mismatch(f"expected a 0-dim tensor, one number for the batch, got shape {tuple(got.shape)}")
+    return PENALTY_TOLERANCE(expected, got)
