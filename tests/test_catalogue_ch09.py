@@ -406,6 +406,10 @@ def test_the_worked_example_is_the_exact_one_and_the_books():
 
 
 def test_the_notes_slip_is_rejected_and_named_and_float32_is_accepted():
+    # the notes' second step: w - eta (x - w) with w's 0.08 copied as 0.8, then the first entry miswritten
+    w, eta = [Fraction(v) for v in ("0.72", "0.2", "0.88", "0.8")], Fraction("0.6")
+    by_their_rule = [float(wi - eta * (xi - wi)) for xi, wi in zip(som.NOTES_SAMPLES[1], w)]
+    assert by_their_rule == [0.552, 0.32, 1.408, 1.28] and list(som.NOTES_SLIP[1:]) == by_their_rule[1:]
     slip = wrong_answer(som.SOM_EXAMPLE, "That is the lecture notes' second step")()
     assert slip[1, 0].tolist() == list(som.NOTES_SLIP) == [-0.96, 0.32, 1.408, 1.28]
     report = run(som.SOM_EXAMPLE, slip)

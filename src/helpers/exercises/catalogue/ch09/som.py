@@ -116,7 +116,8 @@ SOM_UPDATE = Exercise(
 NOTES_WEIGHTS = ((0.3, 0.5, 0.7, 0.2), (0.6, 0.7, 0.4, 0.3))
 NOTES_SAMPLES = ((1, 0, 1, 0), (1, 0, 0, 0), (1, 1, 1, 1), (0, 1, 1, 0))
 NOTES_ETA = 0.6
-# what the notes wrote for unit 1 after x2: w - eta (x - w), with w's 0.08 copied as 0.8 (and 0.72 - 0.168 as -0.96)
+# what the notes wrote for unit 1 after x2: w - eta (x - w), with w's 0.08 copied as 0.8 (which gives 0.552, 0.32,
+# 1.408, 1.28), and the first entry, 0.72 - 0.168, written as -0.96
 NOTES_SLIP = (-0.96, 0.32, 1.408, 1.28)
 
 
@@ -187,9 +188,10 @@ SOM_EXAMPLE = Exercise(
         "samples: w = som_update(w, x, 0.6); steps.append(w); return torch.stack(steps).",
     ],
     wrong={
-        "That is the lecture notes' second step: they update unit 1 with w - eta (x - w), the wrong sign, and copy "
-        "its 0.08 as 0.8, giving (-0.96, 0.32, 1.408, 1.28). The rule is w + eta (x - w): unit 1 becomes (0.888, "
-        "0.08, 0.352, 0.032), nearer to x2.": lambda: _walk(slip=True),
+        "That is the lecture notes' second step: they update unit 1 with w - eta (x - w), the wrong sign, with its "
+        "0.08 copied as 0.8 (and 0.72 - 0.168 = 0.552 written as -0.96), giving (-0.96, 0.32, 1.408, 1.28). The "
+        "rule is w + eta (x - w): unit 1 becomes (0.888, 0.08, 0.352, 0.032), nearer to x2.": lambda: _walk(
+            slip=True),
         "Every step moved the winner away from x, w - eta (x - w): the rule is w + eta (x - w), a fraction eta of "
         "the way TOWARDS the sample. From the first step on, the weights (and later the winners) differ.": (
             lambda: _walk(step=lambda w, x, eta: w - eta * (x - w))
