@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -92,6 +93,21 @@ def optimizer_steps(repeats: int = 200) -> None:
               flush=True)
 
 
+def best_ms(steps: dict, repeats: int, rounds: int) -> dict:
+    """{name: one step, a callable} -> {name: ms per step}: each warmed up once, then ``rounds`` interleaved rounds
+    of ``repeats`` steps each, the best round of each kept (the least disturbed by other load)."""
+    for step in steps.values():  # warm up
+        step()
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            for _ in range(repeats):
+                step()
+            best[name] = min(best[name], 1e3 * (time.perf_counter() - start) / repeats)
+    return best
+
+
 def conv2d_steps(rounds: int = 7) -> None:
     """helpers.nn.conv.conv2d forward + backward vs F.conv2d, one thread, float32, 3x3 kernels with padding 1:
     batch 64 of 8x8 through 1 -> 16 -> 32 channels, and batch 32 of 32x32 through 64 -> 64 (input gradient too)."""
@@ -112,15 +128,7 @@ def conv2d_steps(rounds: int = 7) -> None:
 
     for name, (x, channels, repeats) in cases.items():
         layers = [(torch.randn(o, i, 3, 3).requires_grad_(), torch.randn(o).requires_grad_()) for i, o in channels]
-        best = {conv2d: float("inf"), F.conv2d: float("inf")}
-        for conv in best:  # warm up
-            step(conv, x, layers)
-        for _ in range(rounds):  # interleaved, the best round of each: the least disturbed by other load
-            for conv in best:
-                start = time.perf_counter()
-                for _ in range(repeats):
-                    step(conv, x, layers)
-                best[conv] = min(best[conv], 1e3 * (time.perf_counter() - start) / repeats)
+        best = best_ms({conv: partial(step, conv, x, layers) for conv in (conv2d, F.conv2d)}, repeats, rounds)
         ours, theirs = best[conv2d], best[F.conv2d]
         print(f"conv2d {name}: ours {ours:.2f} ms vs F.conv2d {theirs:.2f} ms per forward+backward "
               f"(ratio {ours / theirs:.2f}, budget 3x)", flush=True)
@@ -150,15 +158,7 @@ def lstm_steps(rounds: int = 7) -> None:
         ours = LSTM(inputs, hidden)
         ours.load_state_dict(theirs.state_dict())
         x = torch.randn(steps, batch, inputs)
-        best = {ours: float("inf"), theirs: float("inf")}
-        for lstm in best:  # warm up
-            step(lstm, x)
-        for _ in range(rounds):  # interleaved, the best round of each: the least disturbed by other load
-            for lstm in best:
-                start = time.perf_counter()
-                for _ in range(repeats):
-                    step(lstm, x)
-                best[lstm] = min(best[lstm], 1e3 * (time.perf_counter() - start) / repeats)
+        best = best_ms({lstm: partial(step, lstm, x) for lstm in (ours, theirs)}, repeats, rounds)
         print(f"LSTM {name}: ours {best[ours]:.2f} ms vs nn.LSTM {best[theirs]:.2f} ms per forward+backward "
               f"(ratio {best[ours] / best[theirs]:.2f}, budget 3x)", flush=True)
     torch.set_num_threads(threads)
@@ -188,15 +188,7 @@ def attention_steps(rounds: int = 7) -> None:
         def step(module, x=x, mask=mask) -> None:
             module(x, x, x, attn_mask=mask, need_weights=False)[0].sum().backward()
 
-        best = {ours: float("inf"), theirs: float("inf")}
-        for module in best:  # warm up
-            step(module)
-        for _ in range(rounds):  # interleaved, the best round of each: the least disturbed by other load
-            for module in best:
-                start = time.perf_counter()
-                for _ in range(repeats):
-                    step(module)
-                best[module] = min(best[module], 1e3 * (time.perf_counter() - start) / repeats)
+        best = best_ms({module: partial(step, module) for module in (ours, theirs)}, repeats, rounds)
         print(f"MultiheadAttention {name}: ours {best[ours]:.2f} ms vs nn.MultiheadAttention {best[theirs]:.2f} ms "
               f"per forward+backward (ratio {best[ours] / best[theirs]:.2f}, budget 3x)", flush=True)
     torch.set_num_threads(threads)
