@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from catalogue_support import label, tolerance, wrong_answer
+from catalogue_support import (
+    assert_every_mistake_named,
+    assert_listed_in_order,
+    assert_public_and_hidden_cases,
+    correct,
+    label,
+    tolerance,
+    wrong_answer,
+)
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA as SklearnPCA
 from sklearn.neural_network import BernoulliRBM
@@ -25,7 +33,7 @@ from helpers.exercises.catalogue import CHAPTERS, ch09, of_chapter
 from helpers.exercises.catalogue.ch09 import pca, rbm, regularizers, som
 from helpers.exercises.catalogue.ch09.shared import CONTRACTIVE, MASKING, PCA, RBM, SOM, SPARSE
 from helpers.exercises.forbid import resolve
-from helpers.exercises.runner import call_all, judge, run
+from helpers.exercises.runner import run
 from helpers.exercises.spec import Kind, ResultKind
 from helpers.models import autoencoder as books_ae
 from helpers.models import rbm as books_rbm
@@ -37,39 +45,22 @@ ORDER = ["09.pca_reconstruction", "09.linear_ae", "09.sparse_penalty", "09.corru
          "09.som_update", "09.som_example", "09.rbm_free_energy", "09.gibbs_conditionals"]
 
 
-def correct(exercise, answer, hidden=True):
-    cases = [c for c in exercise.cases() if hidden or not c.hidden]
-    return judge(exercise, cases, call_all(answer, cases), hidden).outcome is Outcome.CORRECT
-
-
 # ---- the chapter's list (tests/test_catalogue.py checks every exercise: references, wrong answers, stubs) ----
 
 
 def test_the_chapter_lists_its_exercises_in_order_with_three_kinds():
     assert "ch09" in CHAPTERS
-    assert [e.id for e in ch09.EXERCISES] == ORDER == [e.id for e in of_chapter("09")]
-    assert len({e.kind for e in ch09.EXERCISES}) >= 3, "a chapter has 6+ exercises of 3+ kinds"
+    assert_listed_in_order(ch09.EXERCISES, of_chapter("09"), ORDER)
 
 
 def test_every_exercise_that_computes_has_four_or_more_public_cases_and_a_hidden_one():
-    for exercise in ch09.EXERCISES:
-        if exercise.kind in ("implement", "derive"):
-            cases = exercise.cases()
-            assert sum(not case.hidden for case in cases) >= 4, exercise.id
-            assert any(case.hidden for case in cases), exercise.id
+    assert_public_and_hidden_cases(ch09.EXERCISES)
 
 
 @pytest.mark.parametrize("exercise_id", ORDER)
 def test_every_known_mistake_is_named_on_the_public_cases_alone(exercise_id):
     """What tests/test_catalogue.py asks of the strict chapters, here before the chapter's notebook exists."""
-    exercise = EXERCISES[exercise_id]
-    assert run(exercise, exercise.reference, include_hidden=True).outcome is Outcome.CORRECT
-    assert len(exercise.hints) >= 3
-    for diagnosis, wrong in exercise.wrong.items():
-        for hidden in (True, False):
-            report = run(exercise, wrong, include_hidden=hidden)
-            assert report.outcome is Outcome.INCORRECT and report.detail == diagnosis, (diagnosis, hidden)
-            assert f"likely cause: {diagnosis}" in feedback.text(report)
+    assert_every_mistake_named(EXERCISES[exercise_id])
 
 
 def test_the_choice_explains_every_option():
