@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from sklearn.datasets import load_digits
-from tensors import DEVICES, F64, TOL, leaf, random
+from tensors import DEVICES, F64, TOL, close, leaf, random
 from torch import nn
 from torch.func import jacrev, vmap
 
@@ -27,6 +27,7 @@ from helpers.models.autoencoder import (
     jacobian_penalty,
     reconstruction_error,
     sparse_penalty,
+    train_autoencoder,
 )
 
 ACTS = {"sigmoid": torch.sigmoid, "relu": torch.relu, None: lambda z: z}
@@ -220,3 +221,82 @@ def test_linear_autoencoder_learns_the_pca_subspace_on_digits():
     W = ae.decoder[0].weight.detach().double()  # (64, 2): its columns span the learnt plane
     assert torch.rad2deg(subspace_angles(W, pca.components_.T)).max() < 0.5
     assert (W.T @ W - torch.eye(2, dtype=F64)).abs().max() > 1.0  # not PCA's orthonormal axes
+
+
+# ----------------------------------------------------------------------------------------- the training loop
+def hand_written_training(ae, x, steps, lr, batch_size, noise, level, penalty, seed, cosine):
+    """The loop train_autoencoder documents, written out: Adam, rows then noise from one generator, clean target."""
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    optimizer = torch.optim.Adam(ae.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    losses = []
+    for _ in range(steps):
+        target = x if batch_size is None else x[torch.randint(len(x), (batch_size,), generator=generator,
+                                                              device=x.device)]
+        if noise == "gaussian":
+            x_in = target + level * torch.randn(target.shape, generator=generator, dtype=x.dtype, device=x.device)
+        elif noise == "masking":
+            x_in = target * (torch.rand(target.shape, generator=generator, dtype=x.dtype, device=x.device) >= level)
+        else:
+            x_in = target
+        h = ae.encoder(x_in)
+        loss = ((ae.decoder(h) - target) ** 2).mean()
+        if penalty:
+            loss = loss + penalty * h.abs().sum(dim=1).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if cosine:
+            schedule.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("batch_size, noise, penalty, cosine", [
+    (None, None, 0.0, True), (4, "gaussian", 0.0, False), (5, "masking", 1e-2, True)])
+def test_train_autoencoder_is_the_documented_loop(device, batch_size, noise, penalty, cosine):
+    x = random(12, 6, seed=3, device=device).sigmoid()
+    ours, theirs = model(6, 3, seed=1, device=device), model(6, 3, seed=1, device=device)
+    sparse = (lambda m, x_in, h: sparse_penalty(h, penalty)) if penalty else None
+    losses = train_autoencoder(ours, x, steps=7, lr=0.05, batch_size=batch_size, noise=noise, level=0.3,
+                               penalty=sparse, seed=5, cosine=cosine, progress=False)
+    expected = hand_written_training(theirs, x, 7, 0.05, batch_size, noise, 0.3, penalty, 5, cosine)
+    assert losses == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        assert close(a, b)
+    assert losses[-1] < losses[0]
+
+
+def test_train_autoencoder_bce_and_learns_the_digits():
+    digits = torch.tensor(load_digits().data / 16.0, dtype=torch.float32)
+    train, test = digits[:1200], digits[1200:]
+    torch.manual_seed(0)
+    ae = Autoencoder(64, 8)
+    train_autoencoder(ae, train, steps=600, progress=False)
+    with torch.no_grad():
+        mse = ((ae(test) - test) ** 2).mean().item()
+    pca = PCA(8).fit(train.double())
+    pca_mse = ((test.double() - pca.inverse_transform(pca.transform(test.double()))) ** 2).mean().item()
+    baseline = ((test - train.mean(dim=0)) ** 2).mean().item()  # predicting the mean digit
+    assert mse < 1.3 * pca_mse < 0.5 * baseline  # close to PCA(8), far below the mean digit
+    torch.manual_seed(0)
+    bce_model = Autoencoder(64, 8, output="sigmoid")
+    losses = train_autoencoder(bce_model, train, steps=50, loss="bce", progress=False)
+    with torch.no_grad():
+        first = F.binary_cross_entropy(bce_model(train[:128]), train[:128])
+    assert losses[-1] < losses[0] and first < losses[0]
+
+
+def test_train_autoencoder_errors():
+    x = torch.rand(10, 4)
+    with pytest.raises(ValueError, match="output='sigmoid'"):
+        train_autoencoder(Autoencoder(4, 2), x, loss="bce")
+    with pytest.raises(ValueError, match="'mse' or 'bce'"):
+        train_autoencoder(Autoencoder(4, 2), x, loss="l1")
+    with pytest.raises(ValueError, match="'gaussian' or 'masking'"):
+        train_autoencoder(Autoencoder(4, 2), x, noise="salt")
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        train_autoencoder(Autoencoder(4, 2), x, steps=0)
+    with pytest.raises(FloatingPointError, match="lower lr"):
+        train_autoencoder(Autoencoder(4, 2), x.masked_fill(x > 0.5, math.nan), steps=3, progress=False)

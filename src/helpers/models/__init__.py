@@ -10,7 +10,7 @@ sequence     SequenceRegressor (seq -> vector), SequenceTagger (seq -> seq),
 seq2seq      EncoderDecoder: a GRU encoder-decoder, with or without attention (chapter 8)
 transformer  TransformerBlock (nn.TransformerEncoderLayer's names, pre-norm by default), TinyTransformer (chapter 8)
 autoencoder  Autoencoder (linear: PCA's subspace), sparse_penalty, corrupt, contractive_penalty, jacobian_penalty,
-             reconstruction_error (chapter 9)
+             reconstruction_error, train_autoencoder (chapter 9)
 som          SelfOrganizingMap, best_matching_unit, som_update, gaussian_neighbourhood, grid_coordinates (chapter 9)
 rbm          BernoulliRBM (sklearn's, PCD); in the module: energy, free_energy, Gibbs sampling, CD-k, the exact
              log partition function by enumeration (chapter 9)
@@ -23,6 +23,7 @@ from helpers.models.autoencoder import (
     jacobian_penalty,
     reconstruction_error,
     sparse_penalty,
+    train_autoencoder,
 )
 from helpers.models.blocks import DenseBlock, ResidualBlock, transition_block, vgg_block
 from helpers.models.classic import VGG16, AlexNet, LeNet5
@@ -61,6 +62,7 @@ __all__ = [
     "reconstruction_error",
     "som_update",
     "sparse_penalty",
+    "train_autoencoder",
     "VGG16",
     "AlexNet",
     "DenseBlock",

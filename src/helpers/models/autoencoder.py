@@ -14,6 +14,9 @@ The regularized autoencoders add a penalty Omega to the reconstruction loss (Goo
     contractive  Omega = lambda ||dh/dx||_F^2              ``contractive_penalty`` (sigmoid layer, closed form),
                                                            ``jacobian_penalty`` (any encoder, by torch.func)
 
+``train_autoencoder`` trains any of them: Adam on minibatches, an optional corruption of the input and an
+optional penalty on the code.
+
 PCA and the linear autoencoder. With no activation and MSE, x_hat = W_d (W_e x + b_e) + b_d is an affine map
 of rank <= n_code, so by Eckart-Young its loss is at least PCA's with n_code components, and the minimum is
 reached when span(W_d) is the span of the top principal axes: the optimal linear autoencoder learns PCA's
@@ -41,11 +44,12 @@ from torch.func import jacrev, vmap
 from helpers._checks import whole_number
 
 __all__ = ["Autoencoder", "contractive_penalty", "corrupt", "jacobian_penalty", "reconstruction_error",
-           "sparse_penalty"]
+           "sparse_penalty", "train_autoencoder"]
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, None: None}
 OUTPUTS = {"linear": None, "sigmoid": nn.Sigmoid}
 NOISES = ("gaussian", "masking")
+LOSSES = {"mse": F.mse_loss, "bce": F.binary_cross_entropy}
 
 
 def _layers(sizes: Sequence[int], activation: type[nn.Module] | None, last: type[nn.Module] | None) -> nn.Sequential:
@@ -180,3 +184,63 @@ def jacobian_penalty(encoder: Callable[[torch.Tensor], torch.Tensor], x: torch.T
     """
     jacobians = vmap(jacrev(encoder))(x)  # (N, n_code, n_features)
     return (jacobians**2).flatten(1).sum(dim=1).mean()
+
+
+Penalty = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def train_autoencoder(model: nn.Module, x: torch.Tensor, steps: int = 1000, lr: float = 1e-2,
+                      batch_size: int | None = 128, loss: str = "mse", penalty: Penalty | None = None,
+                      noise: str | None = None, level: float = 0.1, seed: int = 0, cosine: bool = False,
+                      progress: bool | None = None) -> list[float]:
+    """Train ``model`` (with ``encode`` and ``decode``) to reconstruct x (N, n_features); returns each step's loss.
+
+    Each of the ``steps`` Adam steps (learning rate ``lr``, cosine-annealed to 0 if ``cosine``):
+
+        x_b   = batch_size rows of x drawn with replacement    (batch_size=None: all of x, every step)
+        x_in  = corrupt(x_b, noise, level)                      (noise=None: x_in = x_b; denoising otherwise)
+        h     = model.encode(x_in)
+        L     = loss(model.decode(h), x_b) + penalty(model, x_in, h)
+
+    The target is always the CLEAN batch x_b. ``loss``: "mse", or "bce" for a model whose output is a sigmoid.
+    ``penalty`` (optional): e.g. ``lambda m, x_in, h: sparse_penalty(h, 1e-3)``. The rows and the noise come from
+    one ``torch.Generator`` seeded with ``seed``, so a run is reproducible; seed the model's initial weights
+    yourself (``torch.manual_seed``) before building it. Trains on the model's device.
+    """
+    whole_number("steps", steps)
+    if batch_size is not None:
+        whole_number("batch_size", batch_size)
+    if loss not in LOSSES:
+        raise ValueError(f"train_autoencoder: loss must be 'mse' or 'bce', got {loss!r}.")
+    if loss == "bce" and getattr(model, "output", "sigmoid") != "sigmoid":
+        raise ValueError("train_autoencoder: binary cross-entropy needs outputs in (0, 1): build the model with "
+                         "output='sigmoid', or use loss='mse'.")
+    if noise is not None and noise not in NOISES:
+        raise ValueError(f"train_autoencoder: noise must be None, 'gaussian' or 'masking', got {noise!r}.")
+    from tqdm.auto import tqdm
+
+    from helpers.train import show_progress
+
+    x = x.to(next(model.parameters()).device)
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine else None
+    losses = []
+    for step in tqdm(range(steps), desc="steps", disable=not show_progress(progress)):
+        rows = None if batch_size is None else torch.randint(len(x), (batch_size,), generator=generator,
+                                                             device=x.device)
+        x_batch = x if rows is None else x[rows]
+        x_in = x_batch if noise is None else corrupt(x_batch, noise, level, generator)
+        code = model.encode(x_in)
+        value = LOSSES[loss](model.decode(code), x_batch)
+        if penalty is not None:
+            value = value + penalty(model, x_in, code)
+        if not torch.isfinite(value):
+            raise FloatingPointError(f"train_autoencoder: the loss became {value.item()} at step {step}: lower lr.")
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+        if schedule is not None:
+            schedule.step()
+        losses.append(value.item())
+    return losses
