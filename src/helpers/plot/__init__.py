@@ -187,8 +187,9 @@ def computation_graph(root, title: str = "Computation graph", show_grad: bool = 
 
 
 # the chapters' own figures, imported last: they build on the style and helpers above
-from helpers.plot import attention, cnn, conv, recurrent  # noqa: E402
+from helpers.plot import attention, autoencoder, cnn, conv, recurrent  # noqa: E402
 from helpers.plot.attention import *  # noqa: E402,F403  (chapter 8: names listed in attention.__all__)
+from helpers.plot.autoencoder import *  # noqa: E402,F403  (chapter 9: names listed in autoencoder.__all__)
 from helpers.plot.cnn import *  # noqa: E402,F403  (chapter 6: trained CNNs; names listed in cnn.__all__)
 from helpers.plot.conv import *  # noqa: E402,F403  (chapter 6: the convolution; names listed in conv.__all__)
 from helpers.plot.recurrent import *  # noqa: E402,F403  (chapter 7: names listed in recurrent.__all__)
@@ -208,4 +209,4 @@ __all__ = [
     "PALETTE", "STYLE", "computation_graph", "constraint_picture", "decision_regions", "dropout_rate_frame",
     "early_stopping_vs_ridge", "function_plot", "image_grid", "learning_curves", "paired_runs", "panels",
     "penalty_frame", "search_trials", "train_held_curves", "use_style", "value_bars", "weight_paths",
-] + cnn.__all__ + conv.__all__ + recurrent.__all__ + attention.__all__
+] + cnn.__all__ + conv.__all__ + recurrent.__all__ + attention.__all__ + autoencoder.__all__
