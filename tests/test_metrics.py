@@ -8,7 +8,7 @@ import pytest
 import sklearn.metrics
 import torch
 
-from helpers.metrics import roc_auc_score, roc_curve
+from helpers.stats.metrics import roc_auc_score, roc_curve
 
 
 def labels_and_scores(seed, n=60, ties=False, label_dtype=torch.int64, score_dtype=torch.float64):

@@ -7,7 +7,7 @@ The package face is small on purpose::
     helpers.seed_everything(0)
 
 Everything else lives in one module per idea: ``helpers.data``, ``helpers.plot``, ``helpers.train``,
-``helpers.stats``, ``helpers.models``, ``helpers.widgets`` and ``helpers.exercises``.
+``helpers.stats`` (estimators, likelihoods, metrics), ``helpers.models``, ``helpers.widgets`` and ``helpers.exercises``.
 """
 
 from helpers.device import device, seed_everything, to_device
