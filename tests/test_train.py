@@ -108,6 +108,25 @@ def test_without_patience_best_epoch_is_recorded_but_the_last_weights_are_kept()
 
 
 @pytest.mark.parametrize("device", DEVICES)
+def test_fit_trains_on_the_device_and_returns_the_model_where_it_was(device):
+    torch.manual_seed(0)
+    train, val = toy_loaders()
+    model = models.MLP((2, 16, 2))  # on the CPU, as the book's notebooks build them
+    seen = set()
+
+    def loss_fn(output, target):
+        seen.add((output.device.type, target.device.type, next(model.parameters()).device.type))
+        return nn.functional.cross_entropy(output, target)
+
+    before = [p.detach().clone() for p in model.parameters()]
+    fit(model, train, loss_fn, torch.optim.Adam(model.parameters(), 0.02), epochs=2, val_loader=val, patience=1,
+        device=device, progress=False)
+    assert seen == {(device, device, device)}  # every batch and the model on the training device
+    assert {p.device.type for p in model.parameters()} == {"cpu"}  # and the model back where it came from
+    assert any(not torch.equal(a, b.cpu()) for a, b in zip(before, model.parameters()))  # trained
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_second_pass_retrains_a_fresh_model_on_train_and_validation_for_the_best_epochs(device):
     val_target = after_steps(3, 5.0)
     first = Scalar()
@@ -126,7 +145,7 @@ def test_second_pass_retrains_a_fresh_model_on_train_and_validation_for_the_best
     assert second.epochs == 3 and second.val_loss == [] and second.best_epoch is None
     # full batch over both sets: the pull is towards the mean target, for exactly 3 steps
     assert model.w.item() == pytest.approx(after_steps(3, (5.0 + val_target) / 2), abs=1e-12)
-    assert next(model.parameters()).device.type == device
+    assert next(model.parameters()).device.type == "cpu"  # made on the CPU, trained on device, back home
     with pytest.raises(ValueError, match="best_epoch"):
         retrain_on_all(make_model, torch.optim.SGD, constant_loader(5.0), nn.functional.mse_loss, epochs=0)
 

@@ -2,7 +2,7 @@
 
     history = fit(model, train_loader, loss_fn, optimizer, epochs=20, val_loader=val_loader)
 
-Each epoch: for every minibatch (x, y), move it to the device, compute loss_fn(model(x), y), back-propagate,
+Each epoch: for every minibatch (x, y), move it to the training device, compute loss_fn(model(x), y), back-propagate,
 take an optimizer step; then evaluate on the validation loader. ``history`` keeps the mean training loss,
 validation loss and metrics per epoch. With ``patience`` set, training stops when the validation loss has
 not improved for that many epochs, and the best weights are restored (Goodfellow et al., Algorithm 7.1).
@@ -106,12 +106,17 @@ def fit(
     metrics: name -> f(output, target) -> 0-dim tensor, evaluated on the validation set each epoch.
     patience: stop after this many epochs without a lower validation loss, and restore the best weights
     (needs ``val_loader``).
+    device: where to train, by default the best there is (cuda > mps > cpu); each batch is moved there. When
+    training ends the model goes back to the device it came from, so the code after ``fit`` runs unchanged on
+    a machine with or without a GPU (the book's tensors live on the CPU). To keep a model on the GPU, move it
+    there first: ``model.to("cuda")``.
     """
     if epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
     if patience is not None and val_loader is None:
         raise ValueError("Early stopping watches the validation loss: pass val_loader=... or drop patience=.")
     device = pick_device() if device is None else torch.device(device)
+    home = next(model.parameters()).device  # where the model goes back to at the end
     model.to(device)
     history = History(metrics={name: [] for name in (metrics or {})})
     best_loss, best_state, epochs_without_improvement = math.inf, None, 0
@@ -159,6 +164,7 @@ def fit(
 
     if patience is not None and best_state is not None:
         model.load_state_dict(best_state)
+    model.to(home)
     bar.close()
     return history
 
