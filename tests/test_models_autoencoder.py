@@ -225,20 +225,22 @@ def test_linear_autoencoder_learns_the_pca_subspace_on_digits():
 
 # ----------------------------------------------------------------------------------------- the training loop
 def hand_written_training(ae, x, steps, lr, batch_size, noise, level, penalty, seed, cosine):
-    """The loop train_autoencoder documents, written out: Adam, rows then noise from one generator, clean target."""
-    generator = torch.Generator(device=x.device).manual_seed(seed)
+    """The loop train_autoencoder documents, written out: Adam, rows then noise from one CPU generator, clean
+    target, on the device of ``ae`` and ``x``."""
+    device, x = x.device, x.cpu()
+    generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(ae.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
     losses = []
     for _ in range(steps):
-        target = x if batch_size is None else x[torch.randint(len(x), (batch_size,), generator=generator,
-                                                              device=x.device)]
+        target = x if batch_size is None else x[torch.randint(len(x), (batch_size,), generator=generator)]
         if noise == "gaussian":
-            x_in = target + level * torch.randn(target.shape, generator=generator, dtype=x.dtype, device=x.device)
+            x_in = target + level * torch.randn(target.shape, generator=generator, dtype=x.dtype)
         elif noise == "masking":
-            x_in = target * (torch.rand(target.shape, generator=generator, dtype=x.dtype, device=x.device) >= level)
+            x_in = target * (torch.rand(target.shape, generator=generator, dtype=x.dtype) >= level)
         else:
             x_in = target
+        target, x_in = target.to(device), x_in.to(device)
         h = ae.encoder(x_in)
         loss = ((ae.decoder(h) - target) ** 2).mean()
         if penalty:
@@ -260,7 +262,7 @@ def test_train_autoencoder_is_the_documented_loop(device, batch_size, noise, pen
     ours, theirs = model(6, 3, seed=1, device=device), model(6, 3, seed=1, device=device)
     sparse = (lambda m, x_in, h: sparse_penalty(h, penalty)) if penalty else None
     losses = train_autoencoder(ours, x, steps=7, lr=0.05, batch_size=batch_size, noise=noise, level=0.3,
-                               penalty=sparse, seed=5, cosine=cosine, progress=False)
+                               penalty=sparse, seed=5, cosine=cosine, device=device, progress=False)
     expected = hand_written_training(theirs, x, 7, 0.05, batch_size, noise, 0.3, penalty, 5, cosine)
     assert losses == pytest.approx(expected, rel=1e-12, abs=1e-15)
     for a, b in zip(ours.parameters(), theirs.parameters()):
@@ -300,3 +302,24 @@ def test_train_autoencoder_errors():
         train_autoencoder(Autoencoder(4, 2), x, steps=0)
     with pytest.raises(FloatingPointError, match="lower lr"):
         train_autoencoder(Autoencoder(4, 2), x.masked_fill(x > 0.5, math.nan), steps=3, progress=False)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_train_autoencoder_trains_on_the_device_and_brings_the_model_back(device):
+    x = torch.rand(20, 5, generator=torch.Generator().manual_seed(0))
+    seen = set()
+
+    def spy(m, x_in, h):  # a zero penalty that records where the step runs
+        seen.add((x_in.device.type, h.device.type, next(m.parameters()).device.type))
+        return h.sum() * 0
+
+    ae = model(5, 2, seed=2).float()
+    cpu_run = model(5, 2, seed=2).float()
+    losses = train_autoencoder(ae, x, steps=4, batch_size=8, noise="masking", level=0.2, penalty=spy,
+                               device=device, progress=False)
+    assert seen == {(device, device, device)}
+    assert {p.device.type for p in ae.parameters()} == {"cpu"}
+    # the draws are made on the CPU: the same batches and noise as a run on the CPU
+    expected = train_autoencoder(cpu_run, x, steps=4, batch_size=8, noise="masking", level=0.2, device="cpu",
+                                 progress=False)
+    assert losses == pytest.approx(expected, rel=1e-5)

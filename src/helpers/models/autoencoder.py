@@ -192,7 +192,7 @@ Penalty = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 def train_autoencoder(model: nn.Module, x: torch.Tensor, steps: int = 1000, lr: float = 1e-2,
                       batch_size: int | None = 128, loss: str = "mse", penalty: Penalty | None = None,
                       noise: str | None = None, level: float = 0.1, seed: int = 0, cosine: bool = False,
-                      progress: bool | None = None) -> list[float]:
+                      device: torch.device | str | None = None, progress: bool | None = None) -> list[float]:
     """Train ``model`` (with ``encode`` and ``decode``) to reconstruct x (N, n_features); returns each step's loss.
 
     Each of the ``steps`` Adam steps (learning rate ``lr``, cosine-annealed to 0 if ``cosine``):
@@ -205,7 +205,9 @@ def train_autoencoder(model: nn.Module, x: torch.Tensor, steps: int = 1000, lr: 
     The target is always the CLEAN batch x_b. ``loss``: "mse", or "bce" for a model whose output is a sigmoid.
     ``penalty`` (optional): e.g. ``lambda m, x_in, h: sparse_penalty(h, 1e-3)``. The rows and the noise come from
     one ``torch.Generator`` seeded with ``seed``, so a run is reproducible; seed the model's initial weights
-    yourself (``torch.manual_seed``) before building it. Trains on the model's device.
+    yourself (``torch.manual_seed``) before building it. Like ``helpers.train.fit``, it trains on ``device`` (by
+    default the best there is: cuda > mps > cpu) and puts the model back where it came from. The rows and the
+    noise are drawn on the CPU, so every device sees the same batches.
     """
     whole_number("steps", steps)
     if batch_size is not None:
@@ -219,18 +221,21 @@ def train_autoencoder(model: nn.Module, x: torch.Tensor, steps: int = 1000, lr: 
         raise ValueError(f"train_autoencoder: noise must be None, 'gaussian' or 'masking', got {noise!r}.")
     from tqdm.auto import tqdm
 
+    from helpers.device import device as pick_device
     from helpers.train import show_progress
 
-    x = x.to(next(model.parameters()).device)
-    generator = torch.Generator(device=x.device).manual_seed(seed)
+    device = pick_device() if device is None else torch.device(device)
+    home = next(model.parameters()).device  # where the model goes back to at the end
+    model.to(device)
+    x = x.cpu()  # the draws are made on the CPU: the same batches and noise on every device
+    generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if cosine else None
     losses = []
     for step in tqdm(range(steps), desc="steps", disable=not show_progress(progress)):
-        rows = None if batch_size is None else torch.randint(len(x), (batch_size,), generator=generator,
-                                                             device=x.device)
-        x_batch = x if rows is None else x[rows]
+        x_batch = x if batch_size is None else x[torch.randint(len(x), (batch_size,), generator=generator)]
         x_in = x_batch if noise is None else corrupt(x_batch, noise, level, generator)
+        x_batch, x_in = x_batch.to(device), x_in.to(device)
         code = model.encode(x_in)
         value = LOSSES[loss](model.decode(code), x_batch)
         if penalty is not None:
@@ -243,4 +248,5 @@ def train_autoencoder(model: nn.Module, x: torch.Tensor, steps: int = 1000, lr: 
         if schedule is not None:
             schedule.step()
         losses.append(value.item())
+    model.to(home)
     return losses
