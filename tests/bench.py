@@ -194,6 +194,27 @@ def attention_steps(rounds: int = 7) -> None:
     torch.set_num_threads(threads)
 
 
+def rbm_epochs(rounds: int = 5) -> None:
+    """helpers.models.BernoulliRBM vs sklearn.neural_network.BernoulliRBM (the same random_state, hence the same
+    trajectory), one thread: one epoch of persistent CD on chapter 9's binarised training digits (1079 x 64),
+    100 hidden units, batches of 10."""
+    import torch
+    from sklearn.neural_network import BernoulliRBM as SklearnRBM
+
+    from helpers import data
+    from helpers.models import BernoulliRBM
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    x = (data.digits(dtype=torch.float64).x_train > 0.5).double()
+    fits = {"ours": lambda: BernoulliRBM(100, learning_rate=0.05, n_iter=1, random_state=0).fit(x),
+            "sklearn": lambda: SklearnRBM(100, learning_rate=0.05, n_iter=1, random_state=0).fit(x.numpy())}
+    best = best_ms(fits, 1, rounds)
+    print(f"BernoulliRBM one epoch: ours {best['ours']:.1f} ms vs sklearn {best['sklearn']:.1f} ms "
+          f"(ratio {best['ours'] / best['sklearn']:.2f}, budget 3x)", flush=True)
+    torch.set_num_threads(threads)
+
+
 def main() -> None:
     for folder, strict in (("solutions", "1"), ("chapters", "not-attempted")):
         for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
@@ -208,6 +229,7 @@ def main() -> None:
     conv2d_steps()
     lstm_steps()
     attention_steps()
+    rbm_epochs()
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
