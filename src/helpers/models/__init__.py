@@ -14,6 +14,8 @@ autoencoder  Autoencoder (linear: PCA's subspace), sparse_penalty, corrupt, cont
 som          SelfOrganizingMap, best_matching_unit, som_update, gaussian_neighbourhood, grid_coordinates (chapter 9)
 rbm          BernoulliRBM (sklearn's, PCD); in the module: energy, free_energy, Gibbs sampling, CD-k, the exact
              log partition function by enumeration (chapter 9)
+rbm_training exact_gradient (by enumeration), log_likelihood_curve: a tiny RBM trained by the exact gradient, CD-k
+             or PCD, with its exact log-likelihood along the way (chapter 9)
 """
 
 from helpers.models.autoencoder import (
