@@ -92,6 +92,24 @@ def test_image_rows_one_labelled_mosaic_per_row_tiles_aligned():
     assert first[1] > second[1]  # the first row on top
 
 
+def test_image_rows_frame_draws_a_grey_border_on_every_tile_and_only_when_asked():
+    rows = {"patterns": torch.zeros(4, 3, 3, dtype=torch.float64), "more": _images(6, 3, 3, seed=5)}  # all-white tiles
+    plain = ae_plots.image_rows(rows)
+    assert all(not ax.patches for ax in plain.axes)  # the default draws no frames
+    fig = ae_plots.image_rows(rows, frame=True)
+    for ax, x in zip(fig.axes, rows.values()):
+        np.testing.assert_array_equal(ax.images[0].get_array().filled(np.nan), _by_hand(x.numpy()))  # unchanged
+        assert len(ax.patches) == len(x)
+        for j, patch in enumerate(ax.patches):
+            # tile j's pixels are columns 4 j .. 4 j + 2 (3 wide, 1 gap), rows 0 .. 2: pixel centres at integers
+            assert (patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height()) == (4 * j - 0.5, -0.5, 3, 3)
+            assert not patch.get_fill() and patch.get_linewidth() < 1
+            r, g, b, _ = patch.get_edgecolor()
+            assert r == g == b and 0.3 < r < 0.8  # grey: visible on white, unlike the white of an empty tile
+            assert not patch.get_clip_on()  # the top and bottom edges lie on the axes' border
+    assert renders(fig)
+
+
 def test_image_rows_errors():
     with pytest.raises(ValueError, match="at least one"):
         ae_plots.image_rows({})
@@ -121,6 +139,8 @@ def test_code_maps_units_down_samples_across_on_one_shared_scale():
     assert fig.axes[0].get_ylabel() == "code unit" and fig.axes[1].get_ylabel() == ""
     assert fig.axes[2].get_ylabel() == "code value" and fig.get_suptitle() == "codes"
     assert renders(fig)
+    scaled = ae_plots.code_maps(codes, colorbar_label="code value / the map's largest")
+    assert scaled.axes[2].get_ylabel() == "code value / the map's largest"
 
 
 def test_code_maps_errors():
@@ -153,6 +173,7 @@ def test_denoising_frame_draws_the_rows_the_error_curves_and_the_level():
         np.testing.assert_array_equal(line.get_ydata(), e)
     assert list(marker.get_xdata()) == [0.3, 0.3] and marker.get_linestyle() == "--"
     assert legend(curve) == list(ERRORS)
+    assert all(8 <= text.get_fontsize() <= 9 for text in curve.get_legend().get_texts())  # readable in the explorer
     assert curve.get_xlabel() == "gaussian noise level" and "MSE" in curve.get_ylabel()
     assert curve.get_ylim()[0] == 0 and curve.get_ylim()[1] >= max(max(e) for e in ERRORS.values())
     assert not curve.spines["top"].get_visible()  # the book's style

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib import patheffects
+from matplotlib.patches import Rectangle
 
 from helpers.plot import PALETTE, _numpy
 
@@ -29,6 +30,7 @@ __all__: list[str] = ["code_maps", "code_scatter", "denoising_frame", "image_row
                       "score_histograms", "som_frame", "som_map"]
 
 GAP = "#e2eaf2"  # the NaN gaps between the tiles of a mosaic
+FRAME = "#9a9a9a"  # the thin border of a framed tile (image_rows(frame=True))
 IMAGE_CMAP = plt.get_cmap("gray_r").with_extremes(bad=GAP)
 CLASS_CMAP = plt.get_cmap("tab10")
 
@@ -85,8 +87,10 @@ def mosaic(images, rows: int, cols: int, pad: int = 1) -> np.ndarray:
     return out
 
 
-def _draw_rows(fig: plt.Figure, rows: dict[str, np.ndarray], rect: Sequence[float], vmin: float, vmax: float) -> None:
-    """One axes per row inside ``rect`` (figure fractions), the label on its left, tiles aligned across the rows."""
+def _draw_rows(fig: plt.Figure, rows: dict[str, np.ndarray], rect: Sequence[float], vmin: float, vmax: float,
+               frame: bool = False) -> None:
+    """One axes per row inside ``rect`` (figure fractions), the label on its left, tiles aligned across the rows;
+    ``frame``: a thin grey border around every tile."""
     sizes = {label: x.shape[1:] for label, x in rows.items()}
     if len(set(sizes.values())) != 1:
         raise ValueError(f"image_rows: every row needs images of one size (h, w), got {sizes}. Reshape or crop them "
@@ -101,13 +105,17 @@ def _draw_rows(fig: plt.Figure, rows: dict[str, np.ndarray], rect: Sequence[floa
         ax.set(xlim=(-0.5, widest * (w + 1) - 1.5), ylim=(h - 0.5, -0.5))  # short rows: the tiles stay aligned
         ax.set_axis_off()
         ax.text(-0.02, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=9)
+        for j in range(len(x) if frame else 0):  # tile j covers pixels j (w + 1) .. j (w + 1) + w - 1
+            ax.add_patch(Rectangle((j * (w + 1) - 0.5, -0.5), w, h, fill=False, edgecolor=FRAME, linewidth=0.6,
+                                   clip_on=False))
 
 
 def image_rows(rows: dict, title: str = "", vmin: float = 0.0, vmax: float = 1.0,
-               tile: float = 0.55) -> plt.Figure:
+               tile: float = 0.55, frame: bool = False) -> plt.Figure:
     """Labelled rows of same-size images, ``rows``: label -> (n, h, w) images (n may differ from row to row), one
     mosaic image per row, the label on its left, gray_r from vmin (white) to vmax (black). ``tile``: the width of
-    one image in inches."""
+    one image in inches; ``frame``: a thin grey border around every tile (an all-white image stays visible, and
+    neighbouring tiles do not run together)."""
     rows = {str(label): _images(f"image_rows[{label!r}]", x) for label, x in _entries("image_rows", rows,
                                                                                         "(n, h, w) images").items()}
     h, w = next(iter(rows.values())).shape[1:]
@@ -120,17 +128,18 @@ def image_rows(rows: dict, title: str = "", vmin: float = 0.0, vmax: float = 1.0
     fig_h = len(rows) * row_height + top_room + 0.1
     fig = plt.figure(figsize=(fig_w, fig_h), layout="none")
     _draw_rows(fig, rows, (label_room / fig_w, 0.1 / fig_h, 1 - (label_room + 0.15) / fig_w,
-                           len(rows) * row_height / fig_h), vmin, vmax)
+                           len(rows) * row_height / fig_h), vmin, vmax, frame)
     if title:
         fig.suptitle(title, y=1 - 0.08 / fig_h, va="top")
     return fig
 
 
 def code_maps(codes: dict, title: str = "", sample_labels: Sequence | None = None, xlabel: str = "test digit",
-              cmap: str = "Blues") -> plt.Figure:
+              cmap: str = "Blues", colorbar_label: str = "code value") -> plt.Figure:
     """One heat map per entry of ``codes`` (panel title -> (n, units) codes of n samples): units down, samples
-    across, on one colour scale shared by every panel (the smallest to the largest code value), with a colour bar.
-    ``sample_labels``: n x tick labels (e.g. the digits' classes; sample indices by default)."""
+    across, on one colour scale shared by every panel (the smallest to the largest code value), with a colour bar
+    labelled ``colorbar_label``. ``sample_labels``: n x tick labels (e.g. the digits' classes; sample indices by
+    default)."""
     maps = {}
     for key, c in _entries("code_maps", codes, "(n, units) codes").items():
         c = _array(c)
@@ -147,7 +156,7 @@ def code_maps(codes: dict, title: str = "", sample_labels: Sequence | None = Non
         ax.set_xticks(range(m.shape[1]))
         ax.set_xticklabels(list(sample_labels) if sample_labels is not None else range(m.shape[1]), fontsize=8)
         ax.set(title=key, xlabel=xlabel, ylabel="code unit" if i == 0 else "")
-    fig.colorbar(image, ax=list(axes[0]), label="code value", shrink=0.9)
+    fig.colorbar(image, ax=list(axes[0]), label=colorbar_label, shrink=0.9)
     if title:
         fig.suptitle(title)
     return fig
@@ -173,7 +182,7 @@ def denoising_frame(images: dict, levels: Sequence[float], errors: dict, level: 
     ax.axvline(level, color="grey", linestyle="--", linewidth=1)
     top = max(max(e) for e in curves.values())
     ax.set(xlabel=f"{noise} noise level", ylabel="test MSE to the clean digits", ylim=(0, 1.1 * top if top > 0 else 1))
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8.5)
     fig.suptitle(f"{noise} noise, level {level:g}", fontsize=11)
     return fig
 
