@@ -8,6 +8,7 @@ exists."""
 
 import itertools
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -280,9 +281,35 @@ def test_the_sparse_penalty_is_the_books_and_a_sum_written_out(case):
     assert ours.item() == pytest.approx(by_hand, rel=1e-12 if code.dtype == F64 else 1e-6, abs=1e-15)
 
 
-def test_the_sparse_penalty_by_a_norm_is_accepted():
-    by_norm = lambda code, weight: weight * torch.linalg.vector_norm(code, ord=1, dim=1).mean()  # noqa: E731
-    assert run(regularizers.SPARSE_PENALTY, by_norm, include_hidden=True).outcome is Outcome.CORRECT
+NORM_ANSWERS = {
+    "torch.linalg.vector_norm": lambda code, weight: weight * torch.linalg.vector_norm(code, ord=1, dim=1).mean(),
+    "torch.linalg.norm": lambda code, weight: weight * torch.linalg.norm(code, ord=1, dim=1).mean(),
+    "torch.norm": lambda code, weight: weight * torch.norm(code, p=1, dim=1).mean(),
+    "torch.Tensor.norm": lambda code, weight: weight * code.norm(p=1, dim=1).mean(),
+}
+
+
+@pytest.mark.parametrize("name", NORM_ANSWERS)
+def test_the_sparse_penalty_by_a_norm_is_right_and_forbidden(name):
+    answer, exercise = NORM_ANSWERS[name], regularizers.SPARSE_PENALTY
+    assert correct(exercise, answer)
+    report = run(exercise, answer)
+    assert report.score == 0 and report.first_failure.kind is ResultKind.FORBIDDEN
+    assert report.first_failure.message.startswith(f"your answer calls {name}: ")
+    assert name.removeprefix("torch.") in exercise.prompt and name.removeprefix("torch.") in exercise.instead
+
+
+def rejected_with(exercise, answer, start):
+    """The answer is rejected on the public cases, and on all of them, with the diagnosis that starts with start."""
+    for hidden in (False, True):
+        report = run(exercise, answer, include_hidden=hidden)
+        assert report.outcome is Outcome.INCORRECT and report.detail.startswith(start), (report.detail, hidden)
+        assert f"likely cause: {report.detail}" in feedback.text(report)
+
+
+def test_the_swapped_axes_of_the_sparse_penalty_are_named():
+    rejected_with(regularizers.SPARSE_PENALTY, lambda code, weight: weight * code.abs().sum(0).mean(),
+                  "The absolute values were summed over the batch")
 
 
 @pytest.mark.parametrize("case", regularizers.MASK_NOISE.cases(), ids=label)
@@ -314,6 +341,48 @@ def test_masking_in_place_is_told_and_torch_where_is_accepted():
         return torch.where(u < level, torch.zeros_like(x), x)
 
     assert run(regularizers.MASK_NOISE, by_where, include_hidden=True).outcome is Outcome.CORRECT
+
+
+def inverted_dropout_divided(x, level, generator):
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
+    return x * (u >= level) / (1 - level)
+
+
+def inverted_dropout_multiplied(x, level, generator):
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
+    return x * (u >= level) * (1 / (1 - level))  # level = 1 raises ZeroDivisionError: that case is RAISED
+
+
+@pytest.mark.parametrize("answer", [inverted_dropout_divided, inverted_dropout_multiplied])
+def test_inverted_dropout_is_named_however_it_is_written(answer):
+    rejected_with(regularizers.MASK_NOISE, answer, "The kept entries were divided by 1 - level")
+    x = regularizers.MASK_NOISE.cases()[1].args[0].double()  # 1000 values: the two roundings differ somewhere
+    assert not torch.equal(inverted_dropout_divided(x, 0.3, torch.Generator().manual_seed(0)),
+                           inverted_dropout_multiplied(x, 0.3, torch.Generator().manual_seed(0)))
+
+
+MASKS_WITHOUT_THE_GENERATOR = {
+    "torch.rand_like": lambda x, level, generator: x * (torch.rand_like(x) >= level),
+    "torch.rand, no generator": lambda x, level, generator: torch.where(
+        torch.rand(x.shape, dtype=x.dtype) < level, torch.zeros_like(x), x),
+}
+
+
+@pytest.mark.parametrize("name", MASKS_WITHOUT_THE_GENERATOR)
+def test_a_mask_without_the_generator_is_named(name):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)
+        rejected_with(regularizers.MASK_NOISE, MASKS_WITHOUT_THE_GENERATOR[name], "The generator was not used")
+    assert "Draw u with generator=generator" in next(d for d in regularizers.MASK_NOISE.wrong if "generator was" in d)
+
+
+def test_the_masks_of_other_mistakes_keep_their_own_diagnosis_and_a_scaled_x_is_no_masking():
+    flipped = wrong_answer(regularizers.MASK_NOISE, "The mask is the other way round")
+    rejected_with(regularizers.MASK_NOISE, flipped, "The mask is the other way round")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(4)
+        report = run(regularizers.MASK_NOISE, lambda x, level, generator: 2 * x * (torch.rand_like(x) >= level))
+    assert report.outcome is Outcome.INCORRECT and report.detail == ""
 
 
 @pytest.mark.parametrize("case", regularizers.CONTRACTIVE_PENALTY.cases(), ids=label)
@@ -621,3 +690,155 @@ SOLUTIONS = {"09.pca_reconstruction": solution_pca_reconstruct, "09.linear_ae": 
 def test_the_worked_solutions_pass(exercise_id):
     report = run(EXERCISES[exercise_id], SOLUTIONS[exercise_id], include_hidden=True)
     assert report.outcome is Outcome.CORRECT, report.first_failure
+
+
+# ---- the mistakes the review found without a diagnosis, written as a student would -----------------------------
+
+
+def pca_codes_times_eigenvalues(X, k):
+    mean = X.mean(dim=0)
+    _, S, Vh = torch.linalg.svd(X - mean, full_matrices=False)
+    eigenvalues = S[:k] ** 2 / (len(X) - 1)  # the covariance's, the variances along the directions
+    return ((X - mean) @ Vh[:k].T * eigenvalues) @ Vh[:k] + mean
+
+
+def pca_directions_of_uncentred_data(X, k):
+    mean = X.mean(dim=0)
+    Vh = torch.linalg.svd(X, full_matrices=False).Vh
+    return (X - mean) @ Vh[:k].T @ Vh[:k] + mean
+
+
+def test_the_pca_mistakes_of_the_notes_and_of_the_uncentred_svd_are_named():
+    rejected_with(pca.PCA_RECONSTRUCTION, pca_codes_times_eigenvalues, "The codes were multiplied by the eigenvalues")
+    rejected_with(pca.PCA_RECONSTRUCTION, pca_directions_of_uncentred_data, "The directions came from the SVD of X")
+
+
+def contractive_detached_code(x, weight, bias):
+    h = torch.sigmoid(x @ weight.T + bias).detach()  # the code's dependence on the weight is cut
+    return ((h * (1 - h)) ** 2 @ (weight**2).sum(dim=1)).mean()
+
+
+def test_a_detached_contractive_penalty_is_told_by_its_gradient():
+    exercise = regularizers.CONTRACTIVE_PENALTY
+    case = next(c for c in exercise.cases() if c.args[1].requires_grad)
+    assert not case.hidden
+    x, weight, bias = (a.detach().clone() for a in case.args)
+    weight.requires_grad_()
+    torch.testing.assert_close(contractive_detached_code(x, weight, bias), exercise.reference(x, weight, bias))
+    (wanted,) = torch.autograd.grad(contractive_by_jacrev(x, weight, bias), weight)  # the oracle's gradient
+    (got,) = torch.autograd.grad(contractive_detached_code(x, weight, bias), weight)
+    assert (got - wanted).abs().max() > 1e-3
+    report = run(exercise, contractive_detached_code)
+    assert report.outcome is Outcome.INCORRECT and [r.case.label for r in report.results if not r.passed] == [
+        case.label]
+    assert "gradient with respect to the weight" in report.first_failure.message
+    # the grader records values only (detached): there, and for an answer under torch.no_grad, the value decides
+    assert run(exercise, lambda x, weight, bias: contractive_detached_code(x, weight, bias).detach(),
+               include_hidden=True).outcome is Outcome.CORRECT
+
+
+def som_update_by_l1(weights, x, learning_rate):
+    j = (x - weights).abs().sum(dim=1).argmin()
+    new = weights.clone()
+    new[j] = weights[j] + learning_rate * (x - weights[j])
+    return new
+
+
+def test_an_l1_winner_gets_its_own_diagnosis_and_the_place_reads_as_unit_and_entry():
+    rejected_with(som.SOM_UPDATE, som_update_by_l1, "The winner was picked by the L1 distance")
+    report = run(som.SOM_UPDATE, lambda weights, x, learning_rate: weights.clone())
+    weights, x, lr = report.first_failure.case.args
+    difference = (som.SOM_UPDATE.reference(weights, x, lr) - weights).abs()
+    unit, entry = divmod(int(difference.flatten().argmax()), weights.shape[1])  # close() names the largest gap
+    assert (unit, entry) == (3, 1)
+    assert f"unit {unit} (row {unit}), entry {entry}:" in report.first_failure.message
+    assert "flat index" not in report.first_failure.message
+
+
+def som_example_appended_then_updated(w=None):
+    w = torch.tensor(som.NOTES_WEIGHTS, dtype=F64)
+    steps = []
+    for x in torch.tensor(som.NOTES_SAMPLES, dtype=F64):
+        j = ((x - w) ** 2).sum(dim=1).argmin()
+        w[j] += 0.6 * (x - w[j])
+        steps.append(w)  # the same tensor, four times
+    return torch.stack(steps)
+
+
+def test_the_example_appended_and_updated_in_place_is_named():
+    rejected_with(som.SOM_EXAMPLE, som_example_appended_then_updated, "All four entries are the final weights")
+
+
+def numbers_in(text):
+    return [float(token) for token in re.findall(r"-?\d+\.\d+", text)]
+
+
+def test_the_example_feedback_never_shows_the_weights_after_samples_2_to_4():
+    exact = notes_example_by_fractions()
+    shown = {float(v) for row in exact[0] for v in row} | {v for row in som.NOTES_WEIGHTS for v in row}
+    secret = {float(v) for step in exact[1:] for row in step for v in row} - shown
+    assert {0.888, 0.352, 0.84, 0.336, 0.952, 0.904, 0.288} <= secret
+    right = torch.tensor([[[float(v) for v in row] for row in step] for step in exact], dtype=F64)
+    answers = [torch.zeros(4, 2, 4, dtype=F64)]
+    for s, unit in itertools.product(range(1, 4), range(2)):  # right up to one unit of one sample, then zeros
+        partly = right.clone()
+        partly[s, unit:] = 0
+        partly[s + 1:] = 0
+        answers.append(partly)
+    for s in range(1, 4):  # right but for one entry, everywhere after sample s
+        partly = right.clone()
+        partly[s:, :, 0] += 0.5
+        answers.append(partly)
+    for answer in answers:
+        report = run(som.SOM_EXAMPLE, lambda answer=answer: answer, include_hidden=True)
+        assert report.outcome is Outcome.INCORRECT
+        leaked = [v for v in numbers_in(feedback.text(report)) if any(abs(v - w) < 1e-9 for w in secret)]
+        assert not leaked, (feedback.text(report), leaked)
+    s2 = right.clone()
+    s2[1:] = 0
+    message = run(som.SOM_EXAMPLE, lambda: s2).first_failure.message
+    assert message.startswith("after sample 2") and "unit 1 is the nearer to x2" in message
+    s3 = right.clone()
+    s3[2:] = 0
+    assert "unit 2 is the nearer to x3" in run(som.SOM_EXAMPLE, lambda: s3).first_failure.message
+    assert "0.888" not in "".join(som.SOM_EXAMPLE.wrong) + "".join(som.SOM_EXAMPLE.hints)
+
+
+def free_energy_b_and_c_swapped(v, W, b, c):
+    return -(v @ c) - F.softplus(v @ W.T + b).sum(dim=1)
+
+
+def conditionals_in_the_other_order(v, h, W, b, c):
+    return torch.sigmoid(h @ W + b), torch.sigmoid(v @ W.T + c)
+
+
+def conditionals_sampled(v, h, W, b, c):
+    return torch.bernoulli(torch.sigmoid(v @ W.T + c)), torch.bernoulli(torch.sigmoid(h @ W + b))
+
+
+def test_the_rbm_mistakes_of_the_review_are_named():
+    rejected_with(rbm.FREE_ENERGY, free_energy_b_and_c_swapped, "The biases b and c were swapped")
+    rejected_with(rbm.CONDITIONALS, conditionals_in_the_other_order, "The two were returned in the other order")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(5)
+        rejected_with(rbm.CONDITIONALS, conditionals_sampled, "The units were sampled")
+
+
+def test_the_catalogue_writes_logaddexp_with_a_tensor():
+    zero_and_a_number = "logaddexp(0"
+    for exercise in (rbm.FREE_ENERGY, rbm.CONDITIONALS):
+        texts = [exercise.prompt, exercise.instead, *exercise.hints, *exercise.wrong,
+                 *(case.why_for(None) for case in exercise.cases())]
+        assert not any(zero_and_a_number in text for text in texts)
+    s = torch.tensor([100.0, -120.0, 1.0])
+    with pytest.raises(TypeError):
+        torch.logaddexp(0, s)
+    torch.testing.assert_close(torch.logaddexp(torch.zeros_like(s), s), F.softplus(s))
+
+
+@pytest.mark.parametrize("exercise_id", [i for i in ORDER if EXERCISES[i].kind is not Kind.CHOICE])
+def test_the_stubs_are_not_attempted(exercise_id):
+    def stub(*args):
+        raise NotImplementedError()
+
+    assert run(EXERCISES[exercise_id], stub, include_hidden=True).outcome is Outcome.NOT_ATTEMPTED

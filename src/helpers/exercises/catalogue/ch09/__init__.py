@@ -3,7 +3,8 @@ autoencoder learns compared with PCA, the sparse penalty, masking noise for a de
 penalty of a sigmoid encoder, a self-organizing map's update step and the lecture notes' worked example, an RBM's
 free energy and the conditionals of a Gibbs step).
 
-One module per group of exercises; ``EXERCISES`` lists them in the order the chapter asks them.
+One module per group of exercises (the contractive penalty in its own module, listed by regularizers);
+``EXERCISES`` lists them in the order the chapter asks them.
 """
 
 from __future__ import annotations

@@ -54,10 +54,12 @@ def _pca_reconstruct(X: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _reconstruct_with(centre="columns", add_back=True, axes="top", k_shift=0, scaled=True, standardise=False,
-                      codes=False):
+                      codes=False, svd_of="centred", eigenvalues=False):
     """The reconstruction with one of the known mistakes. centre: "columns" (right), "rows" or "none"; axes: "top"
     (Vh[:k], right), "columns" (Vh[:, :k] of the full SVD), "bottom" (the last k rows of the thin Vh), "eigh" (eigh of
-    the covariance, its first k eigenvectors)."""
+    the covariance, its first k eigenvectors); svd_of: "centred" (right) or "uncentred" (the directions from the SVD
+    of X itself, the centred data projected on them); eigenvalues: the codes multiplied by the covariance's
+    eigenvalues S^2 / (n - 1) before they are decoded."""
 
     def answer(X, k):
         mean = {"columns": X.mean(dim=0), "rows": X.mean(dim=1, keepdim=True), "none": torch.zeros_like(X[0])}[centre]
@@ -69,12 +71,14 @@ def _reconstruct_with(centre="columns", add_back=True, axes="top", k_shift=0, sc
             _, vectors = torch.linalg.eigh(Xc.T @ Xc / (len(X) - 1))  # ascending eigenvalues
             W = vectors[:, :k].T
         else:
-            U, S, Vh = torch.linalg.svd(Xc, full_matrices=axes == "columns")
+            U, S, Vh = torch.linalg.svd(Xc if svd_of == "centred" else X, full_matrices=axes == "columns")
             W = {"top": Vh[:k], "columns": Vh[:, :k].T, "bottom": Vh[len(S) - k:]}[axes]
             if not scaled:  # U_k V_k^T: the singular values left out
                 return U[:, :k] @ W + mean
         if codes:
             return Xc @ W.T
+        if eigenvalues:
+            return (Xc @ W.T * S[:k] ** 2 / (len(X) - 1)) @ W + mean
         return (Xc @ W.T @ W) * scale + (mean if add_back else 0)
 
     return answer
@@ -134,6 +138,12 @@ PCA_RECONSTRUCTION = Exercise(
         "centres.": _reconstruct_with(standardise=True),
         "The codes were returned, (X - mean) W^T, k numbers per sample: the reconstruction maps them back to the "
         "p features, codes @ W + mean.": _reconstruct_with(codes=True),
+        "The codes were multiplied by the eigenvalues (the notes' \"eigenvector x eigenvalue\"): the codes (X - "
+        "mean) W^T are already the coordinates along the directions, so X_hat = codes W + mean; the eigenvalues "
+        "(variances) do not enter.": _reconstruct_with(eigenvalues=True),
+        "The directions came from the SVD of X itself, not of the centred X - mean: the data was centred for the "
+        "projection, but the directions must come from the SVD of the CENTRED data (those of X bend towards the "
+        "mean).": _reconstruct_with(svd_of="uncentred"),
     },
 )
 
@@ -141,7 +151,7 @@ PCA_RECONSTRUCTION = Exercise(
 # ---------------------------------------------------------------- the linear autoencoder and PCA
 LINEAR_AE_OPTIONS = {
     "a": "PCA's own two axes: its decoder's two columns are the top two principal components, orthonormal, as PCA's.",
-    "b": "PCA's 2-D subspace and the same error, but its decoder's columns are some basis of it, not orthonormal.",
+    "b": "PCA's 2-D subspace and the same error; its decoder's columns are a basis of it, in general not orthonormal.",
     "c": "Another 2-D subspace, with a lower error: gradient descent is not limited to orthogonal projections.",
     "d": "The plane of the two pixels of largest variance, since the squared error weighs each pixel by its spread.",
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from helpers.exercises.catalogue.ch09.shared import RBM
+from helpers.exercises.catalogue.ch09.shared import RBM, any_draw, draws_allowed
 from helpers.exercises.catalogue.common import F64, close_by_dtype, gen
 from helpers.exercises.spec import Case, Exercise
 
@@ -44,7 +44,8 @@ def _free_energy_cases() -> list[Case]:
         Case("large hidden inputs (c = [100, -120, 1]): v (3, 4), W (3, 4), float32",
              _rbm(g, 3, 4, 3, F32, hidden_bias=[100.0, -120.0, 1.0]),
              "log(1 + exp(s)) for s near 100: exp(100) overflows float32 (above about 88; float64 above 709), but "
-             "log(1 + exp(s)) = s + log(1 + exp(-s)) is about s. F.softplus and torch.logaddexp(0, s) stay finite."),
+             "log(1 + exp(s)) = s + log(1 + exp(-s)) is about s. F.softplus(s) and torch.logaddexp("
+             "torch.zeros_like(s), s) stay finite."),
         Case("v (20, 16), W (8, 16), b (16,), c (8,), float64", _rbm(g, 20, 16, 8), hidden=True),
         Case("large hidden inputs (c = [800, -750]): v (4, 3), W (2, 3), float64",
              _rbm(g, 4, 3, 2, hidden_bias=[800.0, -750.0]), hidden=True),
@@ -57,11 +58,13 @@ def _free_energy(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Ten
     return -(v @ b) - torch.logaddexp(torch.zeros_like(hidden_input), hidden_input).sum(dim=1)
 
 
-def _free_energy_with(visible=-1.0, transpose=True, softplus=F.softplus, reduce=None, hidden_bias=True, outer=1.0):
+def _free_energy_with(visible=-1.0, transpose=True, softplus=F.softplus, reduce=None, hidden_bias=True, outer=1.0,
+                      swap=False):
     """The free energy with one of the known mistakes: the visible term's sign (0: left out), x @ W.T (right) or x @
-    W, how softplus is computed, a reduction over the batch, the hidden bias, the overall sign."""
+    W, how softplus is computed, a reduction over the batch, the hidden bias, the overall sign, b and c swapped."""
 
     def answer(v, W, b, c):
+        b, c = (c, b) if swap else (b, c)
         free = visible * (v @ b) - softplus((v @ (W.T if transpose else W)) + (c if hidden_bias else 0)).sum(dim=1)
         free = outer * free
         return free.sum() if reduce == "sum" else free
@@ -84,7 +87,8 @@ FREE_ENERGY = Exercise(
     cases=_free_energy_cases,
     compare=TOLERANCE,
     forbidden=RBM,
-    instead="Use matrix products and F.softplus (or torch.logaddexp): no RBM of sklearn's or the book's.",
+    instead="Use matrix products and F.softplus (or torch.logaddexp(torch.zeros_like(s), s)): no RBM of sklearn's or "
+    "the book's.",
     hints=[
         "The hidden units' inputs first: s = v @ W.T + c, (N, H), one c_j + W_j.v per vector and hidden unit. Then "
         "F(v) = -(v @ b) - sum over j of log(1 + exp(s_j)).",
@@ -99,8 +103,9 @@ FREE_ENERGY = Exercise(
         "W was not transposed: W is (H, V), so the hidden inputs are v @ W.T + c, (N, H). v @ W runs only when "
         "V = H, and then pairs the wrong weights.": _free_energy_with(transpose=False),
         "log(1 + exp(s)) was computed literally: exp(s) overflows to inf for s above 88 in float32 (709 in float64), "
-        "though log(1 + exp(s)) is about s there. Use F.softplus(s) or torch.logaddexp(0, s).": _free_energy_with(
-            softplus=lambda s: torch.log(1 + torch.exp(s))),
+        "though log(1 + exp(s)) is about s there. Use F.softplus(s) or torch.logaddexp(torch.zeros_like(s), s).": (
+            _free_energy_with(softplus=lambda s: torch.log(1 + torch.exp(s)))
+        ),
         "The free energies were summed over the batch: return one per visible vector, shape (N,).": (
             _free_energy_with(reduce="sum")
         ),
@@ -109,6 +114,9 @@ FREE_ENERGY = Exercise(
         "= -b.v - sum_j softplus(c_j + W_j.v).": _free_energy_with(visible=0.0),
         "The sign of the whole is flipped: that is -F(v) = log sum_h exp(-E(v, h)), the log of the unnormalised "
         "probability. The free energy is its negative, low for likely vectors.": _free_energy_with(outer=-1.0),
+        "The biases b and c were swapped: b (V,) is the visible bias, in the term -b.v; c (H,) is the hidden bias, "
+        "inside the softplus, c_j + W_j.v. (With V = H the shapes cannot tell them apart.)": _free_energy_with(
+            swap=True),
     },
 )
 
@@ -146,18 +154,31 @@ def _conditionals(v, h, W, b, c):
     return torch.sigmoid(v @ W.T + c), torch.sigmoid(h @ W + b)  # P(h = 1 | v), P(v = 1 | h)
 
 
-def _conditionals_with(squash=torch.sigmoid, transpose=True, swap=False, biases=True):
+def _conditionals_with(squash=torch.sigmoid, transpose=True, swap=False, biases=True, order="hidden first"):
     """The conditionals with one of the known mistakes: the squashing function, W's orientation (v W^T and h W are
-    right), the biases swapped or left out."""
+    right), the biases swapped or left out, the two returned in the other order."""
 
     def answer(v, h, W, b, c):
         to_hidden, to_visible = (W.T, W) if transpose else (W, W.T)
         hidden_bias, visible_bias = (b, c) if swap else (c, b)
         if not biases:
             hidden_bias = visible_bias = 0
-        return squash(v @ to_hidden + hidden_bias), squash(h @ to_visible + visible_bias)
+        hidden, visible = squash(v @ to_hidden + hidden_bias), squash(h @ to_visible + visible_bias)
+        return (hidden, visible) if order == "hidden first" else (visible, hidden)
 
     return answer
+
+
+def _binary(like):
+    """Whether a tensor is a sample of 0s and 1s of like's shape and dtype."""
+    return lambda got: got.shape == like.shape and got.dtype == like.dtype and bool(((got == 0) | (got == 1)).all())
+
+
+def _sampled(v, h, W, b, c):
+    """The units sampled, torch.bernoulli of each probability (torch's global random numbers): any 0/1 tensor of
+    the right shape is what such an answer may return."""
+    hidden, visible = _conditionals(v, h, W, b, c)
+    return (any_draw(torch.bernoulli(hidden), _binary(hidden)), any_draw(torch.bernoulli(visible), _binary(visible)))
 
 
 CONDITIONALS = Exercise(
@@ -173,7 +194,7 @@ CONDITIONALS = Exercise(
     ),
     reference=_conditionals,
     cases=_conditional_cases,
-    compare=TOLERANCE,
+    compare=draws_allowed(TOLERANCE),
     items=("P(h = 1 | v)", "P(v = 1 | h)"),
     forbidden=RBM,
     instead="Use matrix products and torch.sigmoid: no RBM of sklearn's or the book's.",
@@ -199,6 +220,12 @@ CONDITIONALS = Exercise(
         "These are the probabilities of 0, sigmoid(-s) = 1 - sigmoid(s): the energy -b.v - c.h - h^T W v is LOWER "
         "when a unit with a positive input is on, so P(unit = 1) = sigmoid(+input).": _conditionals_with(
             squash=lambda s: torch.sigmoid(-s)),
+        "The two were returned in the other order: the tuple is (P(h = 1 | v), P(v = 1 | h)), the hidden units' "
+        "probabilities (N, H) first, then the visible units' (N, V).": _conditionals_with(order="visible first"),
+        "The units were sampled (torch.bernoulli): the exercise asks for the PROBABILITIES a Gibbs step samples "
+        "from, sigmoid(c + v W^T) and sigmoid(b + h W), numbers between 0 and 1; the sampling comes after.": (
+            _sampled
+        ),
     },
 )
 

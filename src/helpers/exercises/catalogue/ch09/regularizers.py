@@ -1,11 +1,18 @@
-"""Chapter 9: the regularized autoencoders' pieces: the sparse penalty on the code, the masking noise of a denoising
-autoencoder, and the contractive penalty of a sigmoid encoder in closed form."""
+"""Chapter 9: the regularized autoencoders' pieces: the sparse penalty on the code and the masking noise of a denoising
+autoencoder (the contractive penalty is in ``contractive``, listed here with them, in the chapter's order)."""
 
 from __future__ import annotations
 
 import torch
 
-from helpers.exercises.catalogue.ch09.shared import CONTRACTIVE, MASKING, SPARSE, penalty_compare
+from helpers.exercises.catalogue.ch09.contractive import CONTRACTIVE_PENALTY
+from helpers.exercises.catalogue.ch09.shared import (
+    MASKING,
+    SPARSE,
+    any_draw,
+    draws_allowed,
+    penalty_compare,
+)
 from helpers.exercises.catalogue.common import F64, close_by_dtype, gen
 from helpers.exercises.spec import Case, Exercise
 
@@ -55,13 +62,15 @@ SPARSE_PENALTY = Exercise(
     prompt=(
         "sparse_penalty(code, weight) returns the sparse autoencoder's penalty on a batch of codes: weight times the "
         "mean over the batch of the L1 norm of each code vector, lambda (1/N) sum_n sum_j |h_nj|. code (N, k) -> a "
-        "0-dim tensor in code's dtype; weight is a Python float lambda >= 0."
+        "0-dim tensor in code's dtype; weight is a Python float lambda >= 0. Use abs, sum and mean: no L1 loss and "
+        "no norm (torch.norm, Tensor.norm, torch.linalg.norm, torch.linalg.vector_norm), nor the book's penalty."
     ),
     reference=_sparse_penalty,
     cases=_sparse_cases,
     compare=penalty_compare,
     forbidden=SPARSE,
-    instead="Use abs, sum and mean: no L1 loss of torch's, nor the book's penalty.",
+    instead="Use abs, sum and mean: no L1 loss of torch's, no norm (torch.norm, Tensor.norm, torch.linalg.norm, "
+    "torch.linalg.vector_norm), nor the book's penalty.",
     hints=[
         "Two reductions, in this order: over the k units of each code (the L1 norm of one code vector), then over "
         "the N samples of the batch (the mean).",
@@ -82,6 +91,9 @@ SPARSE_PENALTY = Exercise(
         "averaged.": lambda code, weight: weight * code.abs().mean(),
         "The absolute value is missing: sum_j h_j lets negative units cancel positive ones (and a negative penalty "
         "rewards large negative codes). The L1 norm is sum_j |h_j|.": lambda code, weight: weight * code.sum(1).mean(),
+        "The absolute values were summed over the batch and averaged over the units, .sum(0).mean(): each code "
+        "vector's L1 norm sums ITS k units, .sum(dim=1) (dim=1 runs along one code), and then the N norms are "
+        "averaged.": lambda code, weight: weight * code.abs().sum(0).mean(),
         "The weight was left out: the penalty is lambda times the mean L1 norm.": (
             lambda code, weight: code.abs().sum(dim=1).mean()
         ),
@@ -119,15 +131,32 @@ def _mask_noise(x: torch.Tensor, level: float, generator: torch.Generator) -> to
     return x * (u >= level)  # zeroed where u < level (probability level), a new tensor in x's dtype
 
 
-def _mask_with(keep=lambda u, level: u >= level, factor=lambda level: 1.0, dtype=None):
-    """Masking noise with one of the known mistakes: which u keep the entry, a rescaling of the kept ones, the dtype
-    u is drawn in (None: x's)."""
+def _mask_with(keep=lambda u, level: u >= level, dtype=None):
+    """Masking noise with one of the known mistakes: which u keep the entry, the dtype u is drawn in (None: x's)."""
 
     def answer(x, level, generator):
         u = torch.rand(x.shape, generator=generator, dtype=dtype or x.dtype)
-        return x * keep(u, level) * factor(level)
+        return x * keep(u, level)
 
     return answer
+
+
+def _inverted_dropout(x, level, generator):
+    """Inverted dropout, as a student writes it: the kept entries divided by 1 - level (at level 1, 0 / 0 = nan in
+    torch, as the student's tensor division gives)."""
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype)
+    return x * (u >= level) / (1 - level)
+
+
+def _masking_of(x):
+    """Whether a tensor is x with some entries zeroed and the others unchanged (any mask at all)."""
+    return lambda got: got.shape == x.shape and got.dtype == x.dtype and bool(((got == x) | (got == 0)).all())
+
+
+def _global_draw(x, level, generator):
+    """The generator ignored: u from torch's global random numbers (torch.rand_like(x)); any masking of x is
+    what such an answer may return."""
+    return any_draw(x * (torch.rand_like(x) >= level), _masking_of(x))
 
 
 MASK_NOISE = Exercise(
@@ -144,7 +173,8 @@ MASK_NOISE = Exercise(
     ),
     reference=_mask_noise,
     cases=_mask_cases,
-    compare=close_by_dtype(float64=(0.0, 0.0), float32=(0.0, 0.0)),
+    # x / (1 - level) and x * (1 / (1 - level)) differ by rounding: a tolerance, so both get the diagnosis
+    compare=draws_allowed(close_by_dtype(float64=(1e-12, 0.0), float32=(1e-6, 0.0))),
     forbidden=MASKING,
     instead="u = torch.rand(x.shape, generator=generator, dtype=x.dtype) and u < level make the mask; multiply (or "
     "use torch.where) yourself: no dropout, nor the book's corrupt.",
@@ -160,7 +190,7 @@ MASK_NOISE = Exercise(
         "probability of ZEROING an entry, so keep where u >= level.": _mask_with(keep=lambda u, level: u < level),
         "The kept entries were divided by 1 - level: that is inverted dropout, which keeps the expected activation. "
         "Masking noise leaves the kept entries exactly as they are (the autoencoder must reconstruct x from "
-        "them).": _mask_with(factor=lambda level: 1 / (1 - level)),
+        "them).": _inverted_dropout,
         "Gaussian noise was added: masking noise zeroes entries and leaves the others unchanged; adding "
         "level * N(0, 1) is the other corruption, x + eps.": (
             lambda x, level, generator: x + level * torch.randn(x.shape, generator=generator, dtype=x.dtype)
@@ -174,106 +204,10 @@ MASK_NOISE = Exercise(
         "generator=generator, dtype=x.dtype) and u < level.": (
             lambda x, level, generator: x * torch.bernoulli(torch.full_like(x, 1 - level), generator=generator)
         ),
-    },
-)
-
-
-# ---------------------------------------------------------------- the contractive penalty
-def _contractive_cases() -> list[Case]:
-    g = gen(95)
-
-    def layer(N, n_features, n_code, dtype=F64, scale=1.0):
-        x = torch.rand(N, n_features, generator=g, dtype=dtype)  # pixel-like inputs in [0, 1)
-        W = scale * torch.randn(n_code, n_features, generator=g, dtype=dtype) / n_features**0.5
-        b = 0.5 * torch.randn(n_code, generator=g, dtype=dtype)
-        return x, W, b
-
-    return [
-        Case("x (4, 3), weight (3, 3), bias (3,), float64", layer(4, 3, 3),
-             "Per sample, ||J||_F^2 = sum_j sum_i (dh_j/dx_i)^2 with dh_j/dx_i = h_j (1 - h_j) W_ji; then the mean "
-             "over the batch. Here n_code = n_features, so the weight is square."),
-        Case("x (5, 6), weight (2, 6), bias (2,), float64", layer(5, 6, 2),
-             "weight is (n_code, n_features), as nn.Linear's: row j holds the weights into code unit j, and "
-             "sum_i W_ji^2 is the squared norm of that row."),
-        Case("a batch of one: x (1, 4), weight (3, 4), bias (3,), float64", layer(1, 4, 3),
-             "One sample: the penalty is that sample's squared Frobenius norm of dh/dx."),
-        Case("x (8, 5), weight (4, 5), bias (4,), float32", layer(8, 5, 4, F32),
-             "Any dtype: the penalty keeps the inputs'."),
-        Case("large weights (saturated units): x (6, 4), weight (3, 4), bias (3,), float64", layer(6, 4, 3, scale=16.0),
-             "A saturated unit (h_j near 0 or 1) has h_j (1 - h_j) near 0: it barely responds to x, and adds almost "
-             "nothing, however large its weights."),
-        Case("x (32, 64), weight (16, 64), bias (16,), float64", layer(32, 64, 16), hidden=True),
-        Case("x (10, 10), weight (10, 10), bias (10,), float32", layer(10, 10, 10, F32), hidden=True),
-        Case("over-complete: x (3, 2), weight (5, 2), bias (5,), float64", layer(3, 2, 5), hidden=True),
-    ]
-
-
-def _contractive_penalty(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    h = torch.sigmoid(x @ weight.T + bias)  # (N, n_code)
-    return ((h * (1 - h)) ** 2 @ (weight**2).sum(dim=1)).mean()  # sum_j (h_j(1-h_j))^2 ||W_j||^2, batch mean
-
-
-def _contractive_with(derivative=lambda h: (h * (1 - h)) ** 2, rows=lambda W: (W**2).sum(dim=1), transpose=True,
-                      bias=True, reduce="mean", root=False):
-    """The penalty with one of the known mistakes: the squared derivative of each unit, the weights' per-unit
-    factor, x @ W.T (right) or x @ W, the bias, the batch reduction, a square root (the norm, not its square)."""
-
-    def answer(x, weight, b):
-        h = torch.sigmoid((x @ (weight.T if transpose else weight)) + (b if bias else 0))
-        per_sample = derivative(h) @ rows(weight)
-        per_sample = per_sample.sqrt() if root else per_sample
-        return per_sample.mean() if reduce == "mean" else per_sample.sum()
-
-    return answer
-
-
-CONTRACTIVE_PENALTY = Exercise(
-    id="09.contractive_penalty",
-    title="The contractive penalty of a sigmoid encoder",
-    kind="implement",
-    points=2,
-    prompt=(
-        "contractive_penalty(x, weight, bias) returns the contractive autoencoder's penalty for the encoder h = "
-        "sigmoid(x W^T + b): the squared Frobenius norm of the Jacobian dh/dx of each sample, averaged over the "
-        "batch. In closed form, since dh_j/dx_i = h_j (1 - h_j) W_ji: (1/N) sum_n sum_j (h_nj (1 - h_nj))^2 sum_i "
-        "W_ji^2. x (N, n_features), weight W (n_code, n_features), bias b (n_code,) -> a 0-dim tensor in their "
-        "dtype. Use the closed form: no Jacobian by autograd."
-    ),
-    reference=_contractive_penalty,
-    cases=_contractive_cases,
-    compare=penalty_compare,
-    forbidden=CONTRACTIVE,
-    instead="Use the closed form: h = torch.sigmoid(x @ weight.T + bias), then products and sums. No "
-    "torch.func.jacrev, torch.autograd.grad or .backward(), nor the book's penalty.",
-    hints=[
-        "First the code, h = torch.sigmoid(x @ weight.T + bias), (N, n_code). The derivative of the sigmoid is "
-        "h (1 - h), so dh_j/dx_i = h_j (1 - h_j) W_ji.",
-        "Square and sum over i and j: sum_j (h_j (1 - h_j))^2 sum_i W_ji^2. The inner sum is the squared norm of row "
-        "j of the weight, (weight ** 2).sum(dim=1), (n_code,): the same for every sample.",
-        "h = torch.sigmoid(x @ weight.T + bias); per_sample = (h * (1 - h)) ** 2 @ (weight ** 2).sum(dim=1); "
-        "return per_sample.mean().",
-    ],
-    wrong={
-        "The derivative h (1 - h) was not squared: every entry of the Jacobian, h_j (1 - h_j) W_ji, is squared, so "
-        "the factor is (h_j (1 - h_j))^2.": _contractive_with(derivative=lambda h: h * (1 - h)),
-        "The weights were summed over the wrong axis, (weight ** 2).sum(dim=0): W is (n_code, n_features), and unit "
-        "j's factor sum_i W_ji^2 is the squared norm of ROW j, (weight ** 2).sum(dim=1).": _contractive_with(
-            rows=lambda W: (W**2).sum(dim=0)),
-        "The weight was not transposed: h = sigmoid(x W^T + b), with W (n_code, n_features) as nn.Linear's; x @ "
-        "weight runs only when W is square, and then pairs the wrong entries.": _contractive_with(transpose=False),
-        "The samples were summed: the penalty is the MEAN over the batch of each sample's ||J||_F^2.": (
-            _contractive_with(reduce="sum")
-        ),
-        "The tanh derivative 1 - h^2 was used: this encoder is a sigmoid, whose derivative is h (1 - h).": (
-            _contractive_with(derivative=lambda h: (1 - h**2) ** 2)
-        ),
-        "The weights were not squared: dh_j/dx_i = h_j (1 - h_j) W_ji is squared as a whole, so the weights "
-        "contribute sum_i W_ji^2, not sum_i W_ji.": _contractive_with(rows=lambda W: W.sum(dim=1)),
-        "The bias was left out of the code: h = sigmoid(x W^T + b), and the bias moves each unit towards or away "
-        "from saturation.": _contractive_with(bias=False),
-        "The square root was taken: the penalty is the SQUARED Frobenius norm ||J||_F^2, not the norm.": (
-            _contractive_with(root=True)
-        ),
+        # last: the mistakes above that mask x in another way are any masking too, and keep their own diagnosis
+        "The generator was not used: torch.rand_like(x) (or torch.rand without generator=) draws from torch's "
+        "global random numbers, a different mask on every run. Draw u with generator=generator: u = "
+        "torch.rand(x.shape, generator=generator, dtype=x.dtype).": _global_draw,
     },
 )
 

@@ -1,12 +1,15 @@
 """What the chapter 9 exercises share: the library functions and the book's own helpers they forbid, under every name
-an answer can reach them by, and the comparison of a penalty (a 0-dim tensor in the inputs' dtype)."""
+an answer can reach them by, the comparison of a penalty (a 0-dim tensor in the inputs' dtype), and known-wrong
+answers that draw from torch's global random numbers (``any_draw``, ``draws_allowed``)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
 from helpers.exercises.catalogue.common import close_by_dtype
-from helpers.exercises.compare import describe
+from helpers.exercises.compare import as_mismatch, describe
 from helpers.exercises.forbid import AUTOGRAD
 from helpers.exercises.spec import Mismatch, ResultKind
 
@@ -24,8 +27,10 @@ PCA = (*SKLEARN_DECOMPOSITION, "torch.pca_lowrank", "torch.svd_lowrank", "helper
 # The book's autoencoder (helpers.models.autoencoder, also exported as helpers.models.<name>: the same functions).
 _AE = "helpers.models.autoencoder"
 BOOKS_AUTOENCODER = (f"{_AE}.Autoencoder", f"{_AE}.reconstruction_error")
+# The sparse penalty: the L1 loss, and the norms that take ord / p = 1 (the exercise is the sum of absolute values).
+NORMS = ("torch.norm", "torch.Tensor.norm", "torch.linalg.norm", "torch.linalg.vector_norm")
 SPARSE = (f"{_AE}.sparse_penalty", "torch.nn.functional.l1_loss", "torch._C._nn.l1_loss", "torch.ops.aten.l1_loss",
-          "torch.ops.aten.l1_loss.default", "torch.nn.L1Loss", *BOOKS_AUTOENCODER)
+          "torch.ops.aten.l1_loss.default", "torch.nn.L1Loss", *NORMS, *BOOKS_AUTOENCODER)
 # Masking noise: the book's corruption, and dropout under its names (a dropout rescaled by 1 - p is a masking).
 MASKING = (
     f"{_AE}.corrupt", "torch.nn.functional.dropout", "torch.nn.Dropout", "torch.dropout", "torch.native_dropout",
@@ -64,3 +69,38 @@ def penalty_compare(expected: torch.Tensor, got) -> Mismatch | None:
     if got.shape != expected.shape:
         return Mismatch(f"expected a 0-dim tensor, one number for the batch, got shape {tuple(got.shape)}")
     return PENALTY_TOLERANCE(expected, got)
+
+
+# ---------------------------------------------------------------- known-wrong answers that ignore the generator
+# A mistake such as torch.rand_like(x) (the global random numbers, not the case's generator) gives another result on
+# every call, so no known-wrong answer can return what the student's returned. The known-wrong answer makes one such
+# draw and marks it with what every draw of that mistake has in common; draws_allowed(compare) accepts, against a
+# marked result, any answer that has it. The mark is only ever on a known-wrong answer's result, never on a
+# reference's, so an answer is still checked against the reference as before.
+_MARK = "any_draw_like_this"
+
+
+def any_draw(result: torch.Tensor, alike: Callable[[torch.Tensor], bool]) -> torch.Tensor:
+    """``result`` (one draw of a random mistake), marked as standing for every tensor ``alike`` accepts."""
+    setattr(result, _MARK, alike)
+    return result
+
+
+def draws_allowed(compare):
+    """``compare``, except where the expected result (or an item of it) was marked by ``any_draw``: there, a tensor
+    that the mark accepts is a match, and any other value a mismatch."""
+
+    def compare_marked(expected, got) -> Mismatch | None:
+        if isinstance(expected, (tuple, list)) and any(hasattr(item, _MARK) for item in expected):
+            if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+                return Mismatch(f"expected {len(expected)} values, got {describe(got)}")
+            for i, (e, g) in enumerate(zip(expected, got)):
+                if problem := compare_marked(e, g):
+                    return Mismatch(problem.message, i, problem.kind)
+            return None
+        alike = getattr(expected, _MARK, None)
+        if alike is None:
+            return as_mismatch(compare(expected, got))
+        return None if isinstance(got, torch.Tensor) and alike(got) else Mismatch("not a draw of this mistake")
+
+    return compare_marked

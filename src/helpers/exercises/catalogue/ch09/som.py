@@ -3,11 +3,13 @@ recomputed step by step."""
 
 from __future__ import annotations
 
+import re
+
 import torch
 
 from helpers.exercises.catalogue.ch09.shared import SOM
 from helpers.exercises.catalogue.common import F64, close_by_dtype, gen
-from helpers.exercises.compare import describe
+from helpers.exercises.compare import as_mismatch, describe
 from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
 
 F32 = torch.float32
@@ -51,6 +53,24 @@ def _som_update(weights: torch.Tensor, x: torch.Tensor, learning_rate: float) ->
     return new
 
 
+_UPDATE_TOLERANCE = close_by_dtype(float64=(1e-12, 1e-14), float32=(1e-6, 1e-7))
+
+
+def _update_compare(expected: torch.Tensor, got) -> Mismatch | None:
+    """close() in the case's dtype, with the place of the first difference said as the map's unit and entry ("unit
+    3 (row 3), entry 1") rather than a flat index."""
+    mismatch = as_mismatch(_UPDATE_TOLERANCE(expected, got))
+    if mismatch is None or expected.ndim != 2:
+        return mismatch
+
+    def unit_and_entry(found: re.Match) -> str:
+        unit, entry = divmod(int(found.group(1)), expected.shape[1])
+        return f"unit {unit} (row {unit}), entry {entry}:"
+
+    mismatch.message = re.sub(r"at flat index (\d+)", unit_and_entry, mismatch.message)
+    return mismatch
+
+
 def _update_with(pick=lambda w, x: ((x - w) ** 2).sum(dim=1).argmin(), step=lambda w, x, lr: w + lr * (x - w),
                  every=False, row_only=False):
     """The update with one of the known mistakes: how the winner is picked, the step, every unit moved, or the
@@ -80,7 +100,7 @@ SOM_UPDATE = Exercise(
     ),
     reference=_som_update,
     cases=_som_cases,
-    compare=close_by_dtype(float64=(1e-12, 1e-14), float32=(1e-6, 1e-7)),
+    compare=_update_compare,
     forbidden=SOM,
     instead="Compute the distances with subtraction, ** 2 and sum (or torch.cdist), pick the winner with argmin, and "
     "update a copy (weights.clone()): none of the book's SOM functions.",
@@ -103,6 +123,9 @@ SOM_UPDATE = Exercise(
         ),
         "The winner was moved by learning_rate x: the step is a fraction of the way from w TO x, learning_rate "
         "(x - w), so that the winner ends between w and x.": _update_with(step=lambda w, x, lr: w + lr * x),
+        "The winner was picked by the L1 distance sum_i |x_i - w_i|: the map's distance is the squared Euclidean "
+        "one, ||x - w_j||^2 = sum_i (x_i - w_i)^2, and the two can disagree on which unit is nearest.": _update_with(
+            pick=lambda w, x: (x - w).abs().sum(dim=1).argmin()),
         "The winner was picked by the largest dot product w . x: that is the nearest unit only when all the weight "
         "vectors have the same length. Pick the smallest squared distance ||x - w_j||^2.": _update_with(
             pick=lambda w, x: (w @ x).argmax()),
@@ -125,7 +148,8 @@ def _walk(step=lambda w, x, eta: w + eta * (x - w), pick=lambda d2: d2.argmin(),
           record="after") -> torch.Tensor:
     """The map's weights along the four samples, in float64, with the known mistakes as options: the step, which unit
     moves (pick from the squared distances), every unit moved, the notes' slip at sample 2 carried on, and which
-    snapshots are returned ("after" each sample, "before" each sample, "final" only)."""
+    snapshots are returned ("after" each sample, "before" each sample, "final" only, "aliased": the same tensor
+    appended at every step and updated in place, so that every entry ends as the final weights)."""
     w = torch.tensor(NOTES_WEIGHTS, dtype=F64)
     before, after = [], []
     for s, x in enumerate(torch.tensor(NOTES_SAMPLES, dtype=F64)):
@@ -137,11 +161,21 @@ def _walk(step=lambda w, x, eta: w + eta * (x - w), pick=lambda d2: d2.argmin(),
         else:
             w[j] = torch.tensor(NOTES_SLIP, dtype=F64) if slip and s == 1 else step(w[j], x, NOTES_ETA)
         after.append(w.clone())
-    return {"after": torch.stack(after), "before": torch.stack(before), "final": w}[record]
+    return {"after": torch.stack(after), "before": torch.stack(before), "final": w,
+            "aliased": torch.stack([w] * len(NOTES_SAMPLES))}[record]
+
+
+def _winner(before: torch.Tensor, s: int) -> int:
+    """The unit (0 or 1) nearest to sample s + 1 for the weights ``before`` it, (2, 4)."""
+    x = torch.tensor(NOTES_SAMPLES[s], dtype=before.dtype)
+    return int(((x - before) ** 2).sum(dim=1).argmin())
 
 
 def _example_compare(expected: torch.Tensor, got) -> Mismatch | None:
-    """A floating (4, 2, 4) tensor (float64 or float32), then the first sample and unit whose weights differ."""
+    """A floating (4, 2, 4) tensor (float64 or float32), then the first sample and unit whose weights differ: which
+    entries, what came back there, and which unit the right weights make the winner at that sample. The expected
+    weights are shown after sample 1 only (the prompt and hint 2 give them): printed after the later samples, they
+    would let an answer be filled in row by row from the feedback."""
     if not isinstance(got, torch.Tensor) or not got.is_floating_point():
         return Mismatch(f"returned {describe(got)} where a floating-point tensor of shape (4, 2, 4) was expected",
                         kind=ResultKind.WRONG_TYPE)
@@ -152,9 +186,18 @@ def _example_compare(expected: torch.Tensor, got) -> Mismatch | None:
     if not wrong.any():
         return None
     s, unit = (int(i) for i in wrong.any(dim=2).nonzero()[0])
-    values = [round(v, 6) for v in got[s, unit].tolist()]
-    return Mismatch(f"after sample {s + 1} ({list(NOTES_SAMPLES[s])}), unit {unit + 1}'s weights should be "
-                    f"{[round(v, 6) for v in expected[s, unit].tolist()]}, got {values}")
+    entries = [int(i) for i in wrong[s, unit].nonzero()[:, 0]]
+    came_back = [round(float(got[s, unit, i]), 6) for i in entries]
+    where = f"after sample {s + 1} ({list(NOTES_SAMPLES[s])}), unit {unit + 1}'s weights differ"
+    if s == 0:
+        return Mismatch(f"{where}: they should be {[round(v, 6) for v in expected[0, unit].tolist()]}, got "
+                        f"{[round(v, 6) for v in got[0, unit].tolist()]}")
+    before = expected[s - 1]
+    winner = _winner(before, s)
+    moved = "it is the winner there, and moves" if winner == unit else (
+        f"unit {winner + 1} is the winner there, so unit {unit + 1} keeps its weights from sample {s}")
+    return Mismatch(f"{where} in entries {[i + 1 for i in entries]}, where you have {came_back}. With the right "
+                    f"weights after sample {s}, unit {winner + 1} is the nearer to x{s + 1}: {moved}")
 
 
 SOM_EXAMPLE = Exercise(
@@ -190,8 +233,8 @@ SOM_EXAMPLE = Exercise(
     wrong={
         "That is the lecture notes' second step: they update unit 1 with w - eta (x - w), the wrong sign, with its "
         "0.08 copied as 0.8 (and 0.72 - 0.168 = 0.552 written as -0.96), giving (-0.96, 0.32, 1.408, 1.28). The "
-        "rule is w + eta (x - w): unit 1 becomes (0.888, 0.08, 0.352, 0.032), nearer to x2.": lambda: _walk(
-            slip=True),
+        "rule is w + eta (x - w), which moves unit 1 a fraction eta of the way towards x2, from the weights as "
+        "they are after x1.": lambda: _walk(slip=True),
         "Every step moved the winner away from x, w - eta (x - w): the rule is w + eta (x - w), a fraction eta of "
         "the way TOWARDS the sample. From the first step on, the weights (and later the winners) differ.": (
             lambda: _walk(step=lambda w, x, eta: w - eta * (x - w))
@@ -204,6 +247,9 @@ SOM_EXAMPLE = Exercise(
         "sample s + 1 has been presented.": lambda: _walk(record="before"),
         "Only the final weights were returned: the exercise asks for the weights after each of the four samples, "
         "stacked into (4, 2, 4), so that each step can be checked.": lambda: _walk(record="final"),
+        "All four entries are the final weights: the same tensor was appended after every sample and then updated "
+        "in place (w[j] += ...), so every entry of the list is that one tensor. Append a copy, w.clone(), or update "
+        "a new tensor each time (w = som_update(w, x, eta)).": lambda: _walk(record="aliased"),
     },
 )
 
