@@ -51,6 +51,22 @@ def close_by_dtype(float64: tuple[float, float], float32: tuple[float, float]) -
     return compare
 
 
+def zero_dim_tensor(what: str, why: str, float64: tuple[float, float], float32: tuple[float, float]) -> Compare:
+    """A 0-dim tensor (a loss or a penalty, something to backpropagate through), then close() in its dtype with
+    close_by_dtype's tolerances. what: what is returned ("the loss"); why: why it must stay a tensor."""
+    tolerance = close_by_dtype(float64, float32)
+
+    def compare(expected: torch.Tensor, got) -> Mismatch | None:
+        if not isinstance(got, torch.Tensor):
+            return Mismatch(f"returned {describe(got)}, not a tensor: return {what} as a 0-dim tensor (no .item()), "
+                            f"{why}", kind=ResultKind.WRONG_TYPE)
+        if got.shape != expected.shape:
+            return Mismatch(f"expected a 0-dim tensor, one number for the batch, got shape {tuple(got.shape)}")
+        return tolerance(expected, got)
+
+    return compare
+
+
 def whole_number(what: str, tip: str = "// gives one") -> Compare:
     """Exact equality of whole numbers; a float or a tensor with the right value is rejected as the wrong type
     (a NumPy integer is an int).

@@ -8,12 +8,14 @@ from collections import Counter
 import torch
 import torch.nn.functional as F
 
-from helpers.exercises.catalogue.common import F64, close_by_dtype, gen
+from helpers.exercises.catalogue.common import F64, gen, zero_dim_tensor
 from helpers.exercises.compare import describe
 from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
 
 F32 = torch.float32
-TOLERANCE = close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-4, 1e-5))
+# the loss: a 0-dim tensor, then close() in its dtype
+_loss_compare = zero_dim_tensor("the loss", "so that loss.backward() can train the vectors",
+                                float64=(1e-10, 1e-12), float32=(1e-4, 1e-5))
 LONG = torch.int64
 
 
@@ -246,16 +248,6 @@ def _loss_with(sign=-1, over_k="sum", reduce="mean", naive=False, use_negatives=
         return {"mean": per_example.mean(), "sum": per_example.sum(), "none": per_example}[reduce]
 
     return answer
-
-
-def _loss_compare(expected: torch.Tensor, got) -> Mismatch | None:
-    """A 0-dim tensor (a loss to call .backward() on), then close() in its dtype."""
-    if not isinstance(got, torch.Tensor):
-        return Mismatch(f"returned {describe(got)}, not a tensor: return the loss as a 0-dim tensor (no .item()), so "
-                        "that loss.backward() can train the vectors", kind=ResultKind.WRONG_TYPE)
-    if got.shape != expected.shape:
-        return Mismatch(f"expected a 0-dim tensor, one number for the batch, got shape {tuple(got.shape)}")
-    return TOLERANCE(expected, got)
 
 
 NEGATIVE_SAMPLING = Exercise(

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import torch
 
-from helpers.exercises.catalogue.common import close_by_dtype
+from helpers.exercises.catalogue.common import zero_dim_tensor
 from helpers.exercises.compare import as_mismatch, describe
 from helpers.exercises.forbid import AUTOGRAD
-from helpers.exercises.spec import Mismatch, ResultKind
+from helpers.exercises.spec import Mismatch
 
 # PCA: every estimator and function of sklearn.decomposition (randomized_svd is sklearn.utils.extmath's, the same
 # object), torch's low-rank PCA and SVD, and the book's PCA (its methods included: the class stands for them all).
@@ -58,17 +58,9 @@ BOOKS_RBM = tuple(f"{_RBM}.{name}" for name in (
 ))
 RBM = ("sklearn.neural_network.BernoulliRBM", *BOOKS_RBM)
 
-PENALTY_TOLERANCE = close_by_dtype(float64=(1e-10, 1e-12), float32=(1e-5, 1e-6))
-
-
-def penalty_compare(expected: torch.Tensor, got) -> Mismatch | None:
-    """A 0-dim tensor (a penalty to add to the loss and backpropagate through), then close() in its dtype."""
-    if not isinstance(got, torch.Tensor):
-        return Mismatch(f"returned {describe(got)}, not a tensor: return the penalty as a 0-dim tensor (no .item()), "
-                        "so that it can be added to the loss and trained through", kind=ResultKind.WRONG_TYPE)
-    if got.shape != expected.shape:
-        return Mismatch(f"expected a 0-dim tensor, one number for the batch, got shape {tuple(got.shape)}")
-    return PENALTY_TOLERANCE(expected, got)
+# a penalty: a 0-dim tensor in the inputs' dtype (added to the loss and backpropagated through), then close()
+penalty_compare = zero_dim_tensor("the penalty", "so that it can be added to the loss and trained through",
+                                  float64=(1e-10, 1e-12), float32=(1e-5, 1e-6))
 
 
 # ---------------------------------------------------------------- known-wrong answers that ignore the generator
