@@ -218,8 +218,9 @@ class BernoulliRBM:
             self.random_state_ = check_random_state(self.random_state)
         return self._sample_visibles(self._sample_hiddens(v, self.random_state_), self.random_state_)
 
-    def _fit(self, v_pos: torch.Tensor, rng: np.random.RandomState) -> None:
-        """One PCD update on a mini-batch: positive phase at the data, negative phase one step along the chain."""
+    def _fit(self, v_pos: torch.Tensor, rng: np.random.RandomState) -> torch.Tensor:
+        """One PCD update on a mini-batch: positive phase at the data, negative phase one step along the chain.
+        Returns the chains' visible states of this negative phase (sklearn keeps only the hidden ones)."""
         h_pos = self._mean_hiddens(v_pos)
         v_neg = self._sample_visibles(self.h_samples_, rng)
         h_neg = self._mean_hiddens(v_neg)
@@ -228,10 +229,11 @@ class BernoulliRBM:
         self.intercept_hidden_ = self.intercept_hidden_ + lr * (h_pos.sum(0) - h_neg.sum(0))
         self.intercept_visible_ = self.intercept_visible_ + lr * (v_pos.sum(0) - v_neg.sum(0))
         self.h_samples_ = (self._uniform(rng, h_neg) < h_neg).to(h_neg.dtype)
+        return v_neg
 
     def _initialise(self, n_features: int, rng: np.random.RandomState, dtype: torch.dtype,
-                    device: torch.device) -> None:
-        weights = rng.normal(0, 0.01, (self.n_components, n_features))
+                    device: torch.device, scale: float = 0.01) -> None:
+        weights = rng.normal(0, scale, (self.n_components, n_features))  # sklearn's scale is 0.01
         self.components_ = torch.from_numpy(weights).to(device=device, dtype=dtype)
         self.intercept_hidden_ = torch.zeros(self.n_components, dtype=dtype, device=device)
         self.intercept_visible_ = torch.zeros(n_features, dtype=dtype, device=device)

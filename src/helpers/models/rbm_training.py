@@ -23,8 +23,8 @@ exact mean log-likelihood (``rbm.log_probability``, log Z by enumeration) along 
 those of the book's chapter 9: "exact" and "CD-k" start from W = init_std * randn(H, V) drawn from a
 ``torch.Generator`` seeded with ``seed`` (zero biases), CD-k continues to draw its samples from that generator;
 "PCD" is ``BernoulliRBM(n_hidden, learning_rate, batch_size=N, random_state=seed).partial_fit(patterns)``
-repeated, written out here so that the chains' visible states can be returned: same numpy RandomState, same
-initial weights (its normal(0, init_std) draws), chains starting at h = 0, same order of draws.
+repeated, through its update step ``_fit``, which also returns the chains' visible states: same numpy RandomState,
+initial weights normal(0, init_std) (sklearn's 0.01 by default), chains starting at h = 0.
 """
 
 from __future__ import annotations
@@ -38,12 +38,12 @@ import torch
 from helpers._checks import whole_number
 from helpers.models.rbm import (
     MAX_ENUMERATED_VISIBLE,
+    BernoulliRBM,
     binary_vectors,
     contrastive_divergence_step,
     free_energy,
     hidden_probabilities,
     log_probability,
-    visible_probabilities,
 )
 
 __all__ = ["LikelihoodCurve", "exact_gradient", "log_likelihood_curve"]
@@ -113,10 +113,6 @@ def _cd_steps(method: str) -> int | None:
     return int(match.group(1))
 
 
-def _uniform(rng: np.random.RandomState, shape: tuple[int, ...]) -> torch.Tensor:
-    return torch.from_numpy(rng.uniform(size=shape))
-
-
 def log_likelihood_curve(patterns: torch.Tensor, method: str, n_hidden: int = 16, updates: int = 1000,
                          learning_rate: float = 0.5, every: int = 50, init_std: float = 0.01, seed: int = 0,
                          progress: bool | None = None) -> LikelihoodCurve:
@@ -145,11 +141,9 @@ def log_likelihood_curve(patterns: torch.Tensor, method: str, n_hidden: int = 16
 
     v = patterns.to(torch.float64)
     (n, V), H = v.shape, n_hidden
-    if method == "PCD":  # BernoulliRBM's _initialise and _fit, in its order of draws
-        rng = np.random.RandomState(seed)
-        W = torch.from_numpy(rng.normal(0, init_std, (H, V))).to(v.device)
-        b, c = torch.zeros(V, dtype=v.dtype, device=v.device), torch.zeros(H, dtype=v.dtype, device=v.device)
-        hidden_chains = torch.zeros(n, H, dtype=v.dtype, device=v.device)
+    if method == "PCD":  # BernoulliRBM's own initialisation and update, one mini-batch of all N patterns
+        pcd, rng = BernoulliRBM(H, learning_rate=learning_rate, batch_size=n), np.random.RandomState(seed)
+        pcd._initialise(V, rng, v.dtype, v.device, scale=init_std)
     else:
         generator = torch.Generator().manual_seed(seed)
         W = init_std * torch.randn(H, V, generator=generator, dtype=v.dtype).to(v.device)
@@ -160,15 +154,8 @@ def log_likelihood_curve(patterns: torch.Tensor, method: str, n_hidden: int = 16
         if k is not None:
             W, b, c = contrastive_divergence_step(v, W, b, c, k=k, lr=learning_rate, generator=generator)
         elif method == "PCD":
-            q_data = hidden_probabilities(v, W, c)
-            p_chains = visible_probabilities(hidden_chains, W, b)
-            chains = (_uniform(rng, tuple(p_chains.shape)).to(v.device) < p_chains).to(v.dtype)
-            q_chains = hidden_probabilities(chains, W, c)
-            lr = float(learning_rate) / n
-            W = W + lr * (q_data.T @ v - q_chains.T @ chains)
-            c = c + lr * (q_data.sum(0) - q_chains.sum(0))
-            b = b + lr * (v.sum(0) - chains.sum(0))
-            hidden_chains = (_uniform(rng, tuple(q_chains.shape)).to(v.device) < q_chains).to(v.dtype)
+            chains = pcd._fit(v, rng)
+            W, b, c = pcd.components_, pcd.intercept_visible_, pcd.intercept_hidden_
         else:
             dW, db, dc = exact_gradient(v, W, b, c)
             W, b, c = W + learning_rate * dW, b + learning_rate * db, c + learning_rate * dc
@@ -176,4 +163,4 @@ def log_likelihood_curve(patterns: torch.Tensor, method: str, n_hidden: int = 16
             steps.append(update)
             curve.append(log_probability(v, W, b, c).mean().item())
             bar.set_postfix({"log p": f"{curve[-1]:.3f}"})
-    return LikelihoodCurve(steps, curve, W, b, c, chains, hidden_chains if method == "PCD" else None)
+    return LikelihoodCurve(steps, curve, W, b, c, chains, pcd.h_samples_ if method == "PCD" else None)
