@@ -62,6 +62,16 @@ def show_progress(progress: bool | None) -> bool:
     return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 
+def to_training_device(model: nn.Module, device: torch.device | str | None = None) -> tuple[torch.device, torch.device]:
+    """Move ``model`` to ``device`` (None: the best there is, cuda > mps > cpu); returns (device, home), home being
+    the device it came from. The book's training loops call ``model.to(home)`` when they finish, so that the code
+    after them runs unchanged on a machine with or without a GPU."""
+    device = pick_device() if device is None else torch.device(device)
+    home = next(model.parameters()).device
+    model.to(device)
+    return device, home
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -115,9 +125,7 @@ def fit(
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
     if patience is not None and val_loader is None:
         raise ValueError("Early stopping watches the validation loss: pass val_loader=... or drop patience=.")
-    device = pick_device() if device is None else torch.device(device)
-    home = next(model.parameters()).device  # where the model goes back to at the end
-    model.to(device)
+    device, home = to_training_device(model, device)
     history = History(metrics={name: [] for name in (metrics or {})})
     best_loss, best_state, epochs_without_improvement = math.inf, None, 0
 

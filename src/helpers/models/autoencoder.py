@@ -221,12 +221,9 @@ def train_autoencoder(model: nn.Module, x: torch.Tensor, steps: int = 1000, lr: 
         raise ValueError(f"train_autoencoder: noise must be None, 'gaussian' or 'masking', got {noise!r}.")
     from tqdm.auto import tqdm
 
-    from helpers.device import device as pick_device
-    from helpers.train import show_progress
+    from helpers.train import show_progress, to_training_device
 
-    device = pick_device() if device is None else torch.device(device)
-    home = next(model.parameters()).device  # where the model goes back to at the end
-    model.to(device)
+    device, home = to_training_device(model, device)
     x = x.cpu()  # the draws are made on the CPU: the same batches and noise on every device
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
