@@ -7,6 +7,7 @@ sequences   noisy_sine_sequences(), adding_problem(), copy_task(): synthetic seq
 text        char_corpus(), next_character_pairs(): a tiny character corpus written for the book (chapter 7)
 corpus      royal_corpus(), build_vocabulary(), tokenize(), remove_stop_words(): a small word corpus written for
             the book (chapter 8)
+moons       two_moons() (make_moons' geometry, torch-seeded noise), rotate(): source and target domains (chapter 10)
 """
 
 from helpers.data.corpus import Vocabulary, build_vocabulary, remove_stop_words, royal_corpus, tokenize
@@ -23,6 +24,7 @@ from helpers.data.datasets import (
 from helpers.data.datasets import (
     _digits_arrays as _digits_arrays,  # tests read the file directly
 )
+from helpers.data.moons import rotate, two_moons
 from helpers.data.sequences import IGNORE_INDEX, adding_problem, copy_task, noisy_sine_sequences, reversal_task
 from helpers.data.text import END, LINES, CharCorpus, char_corpus, next_character_pairs
 
@@ -46,8 +48,10 @@ __all__ = [
     "noisy_sine_sequences",
     "remove_stop_words",
     "reversal_task",
+    "rotate",
     "royal_corpus",
     "sine",
     "split_indices",
     "tokenize",
+    "two_moons",
 ]

@@ -15,6 +15,8 @@ backward; additive (Bahdanau) and unscaled dot-product attention; ``split_heads`
 positional encodings; content-based memory reads); ``embedding`` (a package: the embedding table ``embedding`` /
 ``Embedding`` as ``F.embedding`` / ``nn.Embedding`` and one-hot times W; skip-gram, CBOW and bigram pairs;
 word2vec's full-softmax and negative-sampling losses with the unigram^0.75 noise; the ``SkipGram`` and ``CBOW``
-models; cosine ``nearest_neighbours``).
+models; cosine ``nearest_neighbours``); ``gradient_reversal`` (the gradient-reversal layer of domain-adversarial
+training: ``GradientReversal``, a ``torch.autograd.Function`` with the identity forward and -lambda times the
+gradient backward; ``grad_reverse``; ``GradientReversalLayer``).
 Import what you need, e.g. ``from helpers.nn import losses``.
 """
