@@ -144,3 +144,15 @@ def test_constraint_picture_marks_each_constrained_minimum():
     assert [ax.get_title() for ax in fig.axes] == ["L2 ball", "L1 ball"]
     assert all("constrained minimum" in " ".join(t.get_text() for t in ax.get_legend().get_texts()) for ax in fig.axes)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("module", ["vae", "gan", "domain", "translation", "autoregressive"])
+def test_chapter_10_figures_are_exported_through_helpers_plot(module):
+    import importlib
+
+    from helpers import plot
+
+    figures = importlib.import_module(f"helpers.plot.{module}")
+    assert figures.__all__, f"helpers.plot.{module} lists no figures"
+    assert all(getattr(plot, name) is getattr(figures, name) for name in figures.__all__)
+    assert set(figures.__all__) <= set(plot.__all__)

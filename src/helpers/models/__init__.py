@@ -16,6 +16,17 @@ rbm          BernoulliRBM (sklearn's, PCD); in the module: energy, free_energy, 
              log partition function by enumeration (chapter 9)
 rbm_training exact_gradient (by enumeration), log_likelihood_curve: a tiny RBM trained by the exact gradient, CD-k
              or PCD, with its exact log-likelihood along the way (chapter 9)
+vae          gaussian_kl, reparameterize, negative_elbo (BCE summed over pixels; "mean" is the posterior-collapse
+             bug), VAE, train_vae (chapter 10)
+domain_adversarial  DANN (features, label predictor, domain classifier behind a gradient-reversal layer), train_dann,
+             DANNHistory, ganin_lambda; accuracy in the module (chapter 10)
+cyclegan     cycle_consistency_loss, cyclegan_losses (log or least-squares adversarial terms + lambda * cycle),
+             ConvTranslator, MLPTranslator, DomainDiscriminator, unpaired_digits (invert / thicken), train_cyclegan
+             (chapter 10)
+autoregressive  chain_rule_log_prob, FVSBN, MADE (made_masks), train_autoregressive (chapter 10)
+gan          discriminator_loss, generator_loss (minimax or non-saturating), value_function, normal_pdf,
+             optimal_discriminator; Generator, Discriminator (DCGAN for 8x8 digits, conditional with n_classes),
+             train_gan -> GANHistory, class_histogram (a package: losses, dcgan, training; chapter 10)
 """
 
 from helpers.models.autoencoder import (
@@ -27,9 +38,32 @@ from helpers.models.autoencoder import (
     sparse_penalty,
     train_autoencoder,
 )
+from helpers.models.autoregressive import FVSBN, MADE, chain_rule_log_prob, made_masks, train_autoregressive
 from helpers.models.blocks import DenseBlock, ResidualBlock, transition_block, vgg_block
 from helpers.models.classic import VGG16, AlexNet, LeNet5
 from helpers.models.cnn import SmallCNN
+from helpers.models.cyclegan import (
+    ConvTranslator,
+    DomainDiscriminator,
+    MLPTranslator,
+    cycle_consistency_loss,
+    cyclegan_losses,
+    train_cyclegan,
+    unpaired_digits,
+)
+from helpers.models.domain_adversarial import DANN, DANNHistory, ganin_lambda, train_dann
+from helpers.models.gan import (
+    Discriminator,
+    GANHistory,
+    Generator,
+    class_histogram,
+    discriminator_loss,
+    generator_loss,
+    normal_pdf,
+    optimal_discriminator,
+    train_gan,
+    value_function,
+)
 from helpers.models.mlp import MLP, count_parameters, weight_space_symmetries
 from helpers.models.polynomial import PolynomialRegression, mse, polynomial_features, select_polynomial_degree
 from helpers.models.rbm import BernoulliRBM
@@ -49,6 +83,7 @@ from helpers.models.som import (
     som_update,
 )
 from helpers.models.transformer import TinyTransformer, TransformerBlock
+from helpers.models.vae import VAE, gaussian_kl, negative_elbo, reparameterize, train_vae
 
 __all__ = [
     "MLP",
@@ -87,4 +122,35 @@ __all__ = [
     "transition_block",
     "vgg_block",
     "weight_space_symmetries",
+    "VAE",
+    "gaussian_kl",
+    "negative_elbo",
+    "reparameterize",
+    "train_vae",
+    "DANN",
+    "DANNHistory",
+    "ganin_lambda",
+    "train_dann",
+    "FVSBN",
+    "MADE",
+    "chain_rule_log_prob",
+    "made_masks",
+    "train_autoregressive",
+    "ConvTranslator",
+    "DomainDiscriminator",
+    "MLPTranslator",
+    "cycle_consistency_loss",
+    "cyclegan_losses",
+    "train_cyclegan",
+    "unpaired_digits",
+    "Discriminator",
+    "GANHistory",
+    "Generator",
+    "class_histogram",
+    "discriminator_loss",
+    "generator_loss",
+    "normal_pdf",
+    "optimal_discriminator",
+    "train_gan",
+    "value_function",
 ]

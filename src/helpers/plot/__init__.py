@@ -187,11 +187,14 @@ def computation_graph(root, title: str = "Computation graph", show_grad: bool = 
 
 
 # the chapters' own figures, imported last: they build on the style and helpers above
-from helpers.plot import attention, autoencoder, cnn, conv, recurrent  # noqa: E402
+from helpers.plot import attention, autoencoder, cnn, conv, recurrent  # noqa: E402,I001
+from helpers.plot import autoregressive, domain, gan, translation, vae  # noqa: E402,I001  (chapter 10)
 from helpers.plot.attention import *  # noqa: E402,F403  (chapter 8: names listed in attention.__all__)
 from helpers.plot.autoencoder import *  # noqa: E402,F403  (chapter 9: names listed in autoencoder.__all__)
 from helpers.plot.cnn import *  # noqa: E402,F403  (chapter 6: trained CNNs; names listed in cnn.__all__)
 from helpers.plot.conv import *  # noqa: E402,F403  (chapter 6: the convolution; names listed in conv.__all__)
+from helpers.plot.domain import *  # noqa: E402,F403  (chapter 10: names listed in domain.__all__)
+from helpers.plot.gan import *  # noqa: E402,F403  (chapter 10: GANs; names listed in gan.__all__)
 from helpers.plot.recurrent import *  # noqa: E402,F403  (chapter 7: names listed in recurrent.__all__)
 from helpers.plot.regularization import (  # noqa: E402
     constraint_picture,
@@ -204,9 +207,14 @@ from helpers.plot.regularization import (  # noqa: E402
     train_held_curves,
     weight_paths,
 )
+from helpers.plot.vae import *  # noqa: E402,F403  (chapter 10: names listed in vae.__all__)
+from helpers.plot.autoregressive import *  # noqa: E402,F403  (chapter 10: names listed in autoregressive.__all__)
+from helpers.plot.translation import *  # noqa: E402,F403  (chapter 10: names listed in translation.__all__)
 
 __all__ = [
     "PALETTE", "STYLE", "computation_graph", "constraint_picture", "decision_regions", "dropout_rate_frame",
     "early_stopping_vs_ridge", "function_plot", "image_grid", "learning_curves", "paired_runs", "panels",
     "penalty_frame", "search_trials", "train_held_curves", "use_style", "value_bars", "weight_paths",
-] + cnn.__all__ + conv.__all__ + recurrent.__all__ + attention.__all__ + autoencoder.__all__
+]
+__all__ += cnn.__all__ + conv.__all__ + recurrent.__all__ + attention.__all__ + autoencoder.__all__
+__all__ += vae.__all__ + gan.__all__ + domain.__all__ + translation.__all__ + autoregressive.__all__  # chapter 10
