@@ -34,12 +34,13 @@ from helpers.exercises import Outcome, feedback
 from helpers.exercises.catalogue import CHAPTERS, ch10, of_chapter
 from helpers.exercises.catalogue.ch10 import domain, elbo, gan, shared, vae
 from helpers.exercises.forbid import resolve
-from helpers.exercises.runner import run
-from helpers.exercises.spec import Kind, ResultKind
+from helpers.exercises.grading.probe import plain
+from helpers.exercises.runner import call_all, judge, run
+from helpers.exercises.spec import Call, Kind, ResultKind
 
 F64 = torch.float64
 EXERCISES = {exercise.id: exercise for exercise in ch10.EXERCISES}
-ORDER = ["10.gaussian_kl", "10.reparameterize", "10.negative_elbo", "10.posterior_collapse", "10.discriminator_loss",
+ORDER = ["10.gaussian_kl", "10.reparameterize", "10.negative_elbo", "10.averaged_bce", "10.discriminator_loss",
          "10.generator_loss", "10.optimal_discriminator", "10.gradient_reversal"]
 
 
@@ -85,9 +86,9 @@ def test_the_entries_have_distinct_labels_and_deterministic_cases_that_leave_the
 
 
 def test_the_choice_explains_every_option():
-    exercise = EXERCISES["10.posterior_collapse"]
+    exercise = EXERCISES["10.averaged_bce"]
     assert set(exercise.options) == {exercise.reference(), *(wrong() for wrong in exercise.wrong.values())}
-    assert exercise.reference() == "b" and elbo.COLLAPSE_QUESTION in exercise.prompt
+    assert exercise.reference() == "b" and elbo.AVERAGED_QUESTION in exercise.prompt
     assert run(exercise, lambda: " (B) ").outcome is Outcome.CORRECT
     lengths = [len(text) for text in exercise.options.values()]
     assert max(lengths) - min(lengths) < 20, "the right option must not stand out by its length"
@@ -256,9 +257,6 @@ def test_a_sample_detached_from_log_var_is_told_by_its_gradient_and_a_fresh_draw
     failing = [r for r in report.results if not r.passed]
     assert report.outcome is Outcome.INCORRECT and len(failing) == 1 and not failing[0].case.hidden
     assert "gradient with respect to log_var" in failing[0].message
-    # the grader records values alone (detached): there, and in check, a result without a graph is judged by its value
-    assert run(exercise, lambda mu, log_var, eps: detached_scale(mu, log_var, eps).detach(),
-               include_hidden=True).outcome is Outcome.CORRECT
     for name, answer in {"torch.randn_like": lambda mu, log_var, eps: mu + torch.exp(0.5 * log_var) * torch.randn_like(
             mu), "torch.distributions.Normal.rsample": lambda mu, log_var, eps: Normal(
             mu, torch.exp(0.5 * log_var)).rsample()}.items():
@@ -305,7 +303,7 @@ def test_the_default_reduction_is_named_and_summed_bce_is_accepted_and_a_detache
     exercise = elbo.NEGATIVE_ELBO_EXERCISE
     report = run(exercise, elbo_with_the_default_bce)
     assert report.outcome is Outcome.INCORRECT and report.detail.startswith("The BCE was averaged over the pixels")
-    assert "collapses" in report.detail and f"likely cause: {report.detail}" in feedback.text(report)
+    assert "exercise 10.4 asks" in report.detail and f"likely cause: {report.detail}" in feedback.text(report)
 
     def summed(x_hat, x, mu, log_var):
         kl = 0.5 * (log_var.exp() + mu**2 - 1 - log_var)
@@ -652,7 +650,7 @@ def solution_negative_elbo(x_hat, x, mu, log_var):
     return (reconstruction + kl).mean()
 
 
-def solution_posterior_collapse():
+def solution_averaged_bce():
     return "b"
 
 
@@ -687,7 +685,7 @@ class SolutionGradientReversal(torch.autograd.Function):
 
 
 SOLUTIONS = {"10.gaussian_kl": solution_gaussian_kl, "10.reparameterize": solution_reparameterize,
-             "10.negative_elbo": solution_negative_elbo, "10.posterior_collapse": solution_posterior_collapse,
+             "10.negative_elbo": solution_negative_elbo, "10.averaged_bce": solution_averaged_bce,
              "10.discriminator_loss": solution_discriminator_loss, "10.generator_loss": solution_generator_loss,
              "10.optimal_discriminator": solution_d_star,
              "10.gradient_reversal": backprop_through(SolutionGradientReversal)}
@@ -713,3 +711,67 @@ def test_the_stubs_are_not_attempted(exercise_id):
         raise NotImplementedError()
 
     assert run(EXERCISES[exercise_id], stub, include_hidden=True).outcome is Outcome.NOT_ATTEMPTED
+
+
+# ---- a result cut from its inputs: told by check, judged by its value alone under the grader ------------------
+
+
+def detached(answer):
+    return lambda *args: answer(*args).detach()
+
+
+def under_no_grad(answer):
+    def cut(*args):
+        with torch.no_grad():
+            return answer(*args)
+
+    return cut
+
+
+def rebuilt(answer):
+    """The value taken out of the graph and put back: torch.tensor(result.tolist())."""
+    def cut(*args):
+        result = answer(*args)
+        return torch.tensor(result.tolist(), dtype=result.dtype)
+
+    return cut
+
+
+TRAINED_THROUGH = ["10.gaussian_kl", "10.reparameterize", "10.negative_elbo", "10.discriminator_loss",
+                   "10.generator_loss"]
+
+
+def graded(exercise, answer):
+    """What the grader decides: the probe's calls with their values recorded detached (grading.probe.plain), judged
+    against the grader's own reference on every case."""
+    cases = exercise.cases()
+    calls = [Call(call.kind, plain(call.value), call.error, call.modified_input)
+             for call in call_all(answer, cases, exercise.forbidden)]
+    return judge(exercise, cases, calls, include_hidden=True)
+
+
+@pytest.mark.parametrize("exercise_id", TRAINED_THROUGH)
+def test_a_result_without_a_graph_is_told_in_check_and_the_grader_judges_values(exercise_id):
+    exercise, solution = EXERCISES[exercise_id], SOLUTIONS[exercise_id]
+    trained = [c.label for c in exercise.cases()
+               if any(isinstance(a, torch.Tensor) and a.requires_grad for a in c.args)]
+    assert len(trained) == 1 and trained[0] in [c.label for c in exercise.cases() if not c.hidden]
+    for cut in (detached(solution), under_no_grad(solution), rebuilt(solution)):
+        report = run(exercise, cut, include_hidden=True)
+        failing = [r for r in report.results if not r.passed]
+        assert report.outcome is Outcome.INCORRECT and [r.case.label for r in failing] == trained
+        assert failing[0].message == shared.NO_GRAPH and "carries no gradient" in feedback.text(report)
+        assert graded(exercise, cut).outcome is Outcome.CORRECT  # the record holds values only
+    assert graded(exercise, solution).outcome is Outcome.CORRECT
+    assert run(exercise, solution, include_hidden=True).outcome is Outcome.CORRECT
+
+
+def test_a_kl_through_numpy_fails_on_the_trained_case():
+    def kl_by_numpy(mu, log_var):
+        return torch.tensor(0.5 * (log_var.exp().numpy() + mu.numpy() ** 2 - 1 - log_var.numpy()))
+
+    report = run(vae.GAUSSIAN_KL_EXERCISE, kl_by_numpy)
+    failing = [r for r in report.results if not r.passed]
+    assert report.outcome is Outcome.INCORRECT and [r.case.label for r in failing] == [
+        "mu and log_var being trained (requires grad): (3, 2) float64"]
+    assert failing[0].kind is ResultKind.RAISED and "numpy" in failing[0].message

@@ -90,15 +90,15 @@ NEGATIVE_ELBO_EXERCISE = Exercise(
         "KL divergence 1/2 (exp(log_var) + mu^2 - 1 - log_var) SUMMED over its latent dimensions; then the MEAN of "
         "these per-image losses over the batch. x_hat (the decoder's probabilities, in (0, 1)) and x (in [0, 1]) are "
         "(N, D); mu, log_var are (N, J) -> a 0-dim tensor in their dtype. F.binary_cross_entropy is allowed (mind its "
-        "reduction); write the KL yourself (your gaussian_kl of 10.1 will do): no KL of torch.distributions, nor the "
-        "book's negative_elbo."
+        "reduction); write the KL yourself (your gaussian_kl of exercise 10.1 will do): no KL of "
+        "torch.distributions, nor the book's negative_elbo."
     ),
     reference=_negative_elbo,
     cases=_elbo_cases,
     compare=with_gradients(loss_compare),
     forbidden=NEGATIVE_ELBO,
     instead="Sum the BCE over the pixels (F.binary_cross_entropy(x_hat, x, reduction='none').sum(dim=1) is allowed) "
-    "and the KL of 10.1 over the latent dimensions, then take the mean over the batch: no "
+    "and the KL of exercise 10.1 over the latent dimensions, then take the mean over the batch: no "
     "torch.distributions.kl_divergence, nor the book's negative_elbo or gaussian_kl.",
     hints=[
         "Two reductions, in this order: within each image, SUM (over its D pixels for the reconstruction, over its J "
@@ -110,10 +110,9 @@ NEGATIVE_ELBO_EXERCISE = Exercise(
     ],
     wrong={
         "The BCE was averaged over the pixels (F.binary_cross_entropy's default reduction='mean'): that divides the "
-        "reconstruction term by D while the KL stays summed, so the KL weighs D times more (64 on the digits). The "
-        "encoder then gains more by matching the prior than by describing the image: the posterior collapses onto "
-        "N(0, 1), the codes carry almost nothing about the digit, and every sample looks like the average digit "
-        "(10.4). Sum over the pixels.": _elbo_with(reconstruction="mean"),
+        "reconstruction term by D while the KL stays summed, so the KL weighs D times more than in the ELBO (64 on "
+        "the digits); exercise 10.4 asks what that does to the model. Sum over the pixels.": (
+            _elbo_with(reconstruction="mean")),
         "The KL term is missing: without it the loss is a plain autoencoder's reconstruction error, nothing pulls the "
         "codes towards the prior, and sampling z ~ N(0, 1) decodes to nothing in particular.": _elbo_with(kl=None),
         "The KL was subtracted: the ELBO is E[log p(x|z)] - KL, so the NEGATIVE ELBO adds it, BCE + KL. (The notes' "
@@ -137,32 +136,32 @@ NEGATIVE_ELBO_EXERCISE = Exercise(
 )
 
 
-# ---------------------------------------------------------------- what the mean-reduced BCE does (before 10.4)
-COLLAPSE_QUESTION = (
+# ---------------------------------------------------------------- what the mean-reduced BCE does (exercise 10.4)
+AVERAGED_QUESTION = (
     "A VAE on the 8 x 8 digits (64 pixels, 2 latent dimensions) is trained with the BCE AVERAGED over the 64 pixels "
     "instead of summed (F.binary_cross_entropy's default), the KL term unchanged (summed over the 2 latent "
     "dimensions). What happens?"
 )
 
-COLLAPSE_OPTIONS = {
+AVERAGED_OPTIONS = {
     "a": "Nothing: averaging only divides the loss by a constant, so the optimum and the learned codes stay the same.",
     "b": "The KL weighs 64 times more against reconstruction: posteriors collapse onto the prior, samples look alike.",
     "c": "Reconstructions get sharper: the loss is smaller, so the gradients are gentler and training settles better.",
     "d": "Training diverges: one term divided by 64 and not the other leaves the loss unbounded below as it trains.",
 }
 
-POSTERIOR_COLLAPSE = Exercise(
-    id="10.posterior_collapse",
+AVERAGED_BCE = Exercise(
+    id="10.averaged_bce",
     title="What the averaged BCE does to a VAE",
     kind="choice",
     points=1,
-    prompt=f"{COLLAPSE_QUESTION} Return the letter.",
+    prompt=f"{AVERAGED_QUESTION} Return the letter.",
     reference=lambda: "b",
     cases=lambda: [Case("a VAE on the digits with the BCE averaged over the 64 pixels, the KL summed", (),
-                        "BCE_mean + KL = (BCE_sum + 64 KL) / 64: up to the factor 1/64, the same loss as a beta-VAE "
-                        "with beta = 64.")],
-    compare=choice(COLLAPSE_OPTIONS),
-    options=COLLAPSE_OPTIONS,
+                        "Write the loss with the averaged BCE as a multiple of a loss with the summed BCE, and compare "
+                        "what it minimises with what the ELBO minimises.")],
+    compare=choice(AVERAGED_OPTIONS),
+    options=AVERAGED_OPTIONS,
     hints=[
         "Write the loss with the averaged BCE as a multiple of one with the summed BCE: BCE_mean = BCE_sum / 64. What "
         "is BCE_sum / 64 + KL, times 64?",
@@ -172,15 +171,13 @@ POSTERIOR_COLLAPSE = Exercise(
         "digit, and a decoder that can only output the average digit.",
     ],
     wrong={
-        "Averaging divides only the reconstruction term by 64, not the whole loss: BCE_sum / 64 + KL = (BCE_sum + "
-        "64 KL) / 64, whose minimiser is that of a KL weighted 64 times (a beta-VAE with beta = 64), not the "
-        "ELBO's.": lambda: "a",
-        "The size of the loss says nothing about the quality: with the KL 64 times heavier relative to the "
-        "reconstruction, the encoder's codes carry little about the digit, and the decoder can only output blurry "
-        "averages.": lambda: "c",
-        "Both terms are bounded below (the BCE by the pixels' own entropy, >= 0; the KL by 0): so is any positive "
-        "combination of them. Training converges, to a collapsed posterior (KL near 0).": lambda: "d",
+        "Only one term is divided by 64, not the whole loss: BCE_sum / 64 + KL is not (BCE_sum + KL) / 64. Does its "
+        "minimiser stay the same?": lambda: "a",
+        "The size of the loss number says nothing about the reconstructions: a loss divided by a constant is not a "
+        "better model, and a smaller gradient is not a gentler optimum.": lambda: "c",
+        "Both terms are bounded below (the BCE by the pixels' own entropy, >= 0; the KL by 0), and so is any "
+        "positive combination of them: training does not diverge.": lambda: "d",
     },
 )
 
-EXERCISES = [NEGATIVE_ELBO_EXERCISE, POSTERIOR_COLLAPSE]
+EXERCISES = [NEGATIVE_ELBO_EXERCISE, AVERAGED_BCE]

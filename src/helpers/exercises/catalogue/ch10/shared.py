@@ -1,13 +1,16 @@
 """What the chapter 10 exercises share: the library functions and the book's own helpers they forbid, under every name
-an answer can reach them by, and the comparison of a result that is trained through (its value, then where it still
-has its graph, its gradient with respect to each input that requires grad)."""
+an answer can reach them by, and the comparison of a result that is trained through (its value, then whether it
+still has a graph, then its gradient with respect to each input that requires grad)."""
 
 from __future__ import annotations
+
+import sys
 
 import torch
 
 from helpers.exercises.catalogue.common import close_by_dtype, zero_dim_tensor
 from helpers.exercises.compare import as_mismatch
+from helpers.exercises.runner import run
 from helpers.exercises.spec import Compare, Mismatch
 
 # ---------------------------------------------------------------- forbidden names
@@ -99,17 +102,36 @@ def _gradients(result: torch.Tensor) -> dict[str, torch.Tensor]:
     return {leaf.argument: grad for leaf, grad in zip(leaves, grads) if grad is not None}
 
 
+def _judged_live() -> bool:
+    """True when the result being compared comes straight from the answer's call: ``runner.run`` is on the stack
+    (``check`` and ``assess`` in the notebook, and the tests). False when the grader judges a recorded result: its
+    probe saves values alone, detached (``grading.probe.plain``), while the reference it compares them with still
+    has its graph, so there a result without one says nothing about the answer."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is run.__code__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+NO_GRAPH = ("your result carries no gradient: it was cut from its inputs (.detach(), torch.no_grad(), a number taken "
+            "out with .item() or .numpy() and put back with torch.tensor(...)), so the network could not learn through "
+            "it. Keep every step in torch, on the tensors passed in.")
+
+
 def with_gradients(compare: Compare) -> Compare:
-    """``compare`` on the values, then, where the reference's result has a graph (the case's inputs require grad)
-    and the answer's has one too, the gradient of the result's sum with respect to each input. Only where the
-    answer still has its graph: the grader records values alone, so a result without one is judged by its value."""
+    """``compare`` on the values; then, where the reference's result has a graph (the case's inputs require grad),
+    the answer's must have one too (checked where the answer's result is judged live, not on the grader's detached
+    record of it); and where it has one, the gradient of the result's sum with respect to each input."""
 
     def compare_graph(expected, got) -> Mismatch | None:
         if problem := as_mismatch(compare(expected, got)):
             return problem
-        if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor)
-                and expected.requires_grad and got.requires_grad):
+        if not (isinstance(expected, torch.Tensor) and isinstance(got, torch.Tensor) and expected.requires_grad):
             return None
+        if not got.requires_grad:
+            return Mismatch(NO_GRAPH) if _judged_live() else None
         theirs = _gradients(got)
         tight = expected.dtype == torch.float64
         wrong = [argument for argument, want in _gradients(expected).items()

@@ -22,6 +22,7 @@ def _kl_cases() -> list[Case]:
         return mu, log_var
 
     zeros = torch.zeros(3, 2, dtype=F64)
+    trained = pair(3, 2)
     extreme = (torch.tensor([[0.5, -1.0, 2.0], [0.0, 3.0, -0.5]], dtype=F64),
                torch.tensor([[-30.0, 20.0, -8.0], [30.0, -20.0, 8.0]], dtype=F64))
     return [
@@ -37,6 +38,11 @@ def _kl_cases() -> list[Case]:
         Case("large |log_var| (2, 3) float64: log_var from -30 to 30", extreme,
              "A posterior far narrower than the prior (log_var = -30) pays about -log_var / 2 = 15 nats; a far wider "
              "one (log_var = 30) pays exp(log_var) / 2, about 5e12. log_var is the log of the VARIANCE."),
+        Case("mu and log_var being trained (requires grad): (3, 2) float64",
+             (trainable(trained[0], "mu"), trainable(trained[1], "log_var")),
+             "The KL is a term of the loss the encoder is trained on: it must stay differentiable with respect to mu "
+             "and log_var (dKL/dmu = mu, dKL/dlog_var = (exp(log_var) - 1) / 2). Nothing may be detached or taken "
+             "through NumPy."),
         Case("mu, log_var (64, 16) float64", pair(64, 16, scale=2.0), hidden=True),
         Case("mu, log_var (10, 2) float32", pair(10, 2, dtype=F32), hidden=True),
         Case("mu, log_var (1, 1) float64", pair(1, 1), hidden=True),
@@ -55,13 +61,13 @@ GAUSSIAN_KL_EXERCISE = Exercise(
     prompt=(
         "gaussian_kl(mu, log_var) returns, entry by entry, the KL divergence of the encoder's Gaussian N(mu, sigma^2) "
         "from the prior N(0, 1), where log_var = log sigma^2 is the log of the VARIANCE: KL = 1/2 (sigma^2 + mu^2 - 1 "
-        "- log sigma^2). mu, log_var of any shape (the same) -> that shape, in their dtype (the sum over the latent "
-        "dimensions comes in the ELBO, 10.3). Write the formula: no KL of torch.distributions, no F.kl_div, nor the "
-        "book's gaussian_kl."
+        "- log sigma^2). mu, log_var of any shape (the same) -> that shape, in their dtype, differentiable with "
+        "respect to both (the sum over the latent dimensions comes in the ELBO, exercise 10.3). Write the formula: "
+        "no KL of torch.distributions, no F.kl_div, nor the book's gaussian_kl."
     ),
     reference=_gaussian_kl,
     cases=_kl_cases,
-    compare=TOLERANCE,
+    compare=with_gradients(TOLERANCE),
     forbidden=GAUSSIAN_KL,
     instead="Write the closed form with torch.exp and arithmetic: no torch.distributions.kl_divergence, no "
     "F.kl_div / nn.KLDivLoss, nor the book's gaussian_kl.",
@@ -78,7 +84,7 @@ GAUSSIAN_KL_EXERCISE = Exercise(
             lambda mu, log_var: torch.exp(log_var) + mu**2 - 0.5 * log_var - 1
         ),
         "That is -KL: the notes' 1/2 (1 + log sigma^2 - mu^2 - sigma^2) is the NEGATIVE of the divergence (it is "
-        "<= 0; Keras' code puts a minus sign in front). The KL is >= 0, 0 only where the posterior is the "
+        "<= 0; code that uses it puts a minus sign in front). The KL is >= 0, 0 only where the posterior is the "
         "prior.": lambda mu, log_var: 0.5 * (1 + log_var - mu**2 - torch.exp(log_var)),
         "log_var was read as the log of the standard deviation: it is log sigma^2, so sigma^2 = exp(log_var), not "
         "exp(2 log_var), and log sigma^2 = log_var, not 2 log_var.": (
@@ -96,8 +102,8 @@ GAUSSIAN_KL_EXERCISE = Exercise(
         "The KL is not symmetric; the VAE's term is KL(q(z|x) || p(z)), the posterior from the prior.": (
             lambda mu, log_var: 0.5 * (log_var + (1 + mu**2) * torch.exp(-log_var) - 1)
         ),
-        "The KL was summed over the last (latent) dimension: return one KL per entry, mu's shape. The ELBO (10.3) "
-        "sums them.": lambda mu, log_var: _gaussian_kl(mu, log_var).sum(dim=-1),
+        "The KL was summed over the last (latent) dimension: return one KL per entry, mu's shape. The ELBO of "
+        "exercise 10.3 sums them.": lambda mu, log_var: _gaussian_kl(mu, log_var).sum(dim=-1),
     },
 )
 
