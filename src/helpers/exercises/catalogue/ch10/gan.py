@@ -272,6 +272,10 @@ OPTIMAL_DISCRIMINATOR = Exercise(
         f"The standard deviation {MODEL[1]:g} was used as the variance: p_g = N({MODEL[0]:g}, {MODEL[1]:g}^2) has "
         f"variance {MODEL[1] ** 2:g}, so exp(-(x - {MODEL[0]:g})^2 / (2 * {MODEL[1] ** 2:g})) / ({MODEL[1]:g} "
         "sqrt(2 pi)).": lambda: _optimal_discriminator(model=(MODEL[0], math.sqrt(MODEL[1]))),
+        f"The variance {MODEL[1] ** 2:g} was used as the standard deviation: N({MODEL[0]:g}, {MODEL[1]:g}^2) is "
+        f"written with the variance, so its standard deviation is {MODEL[1]:g}.": (
+            lambda: _optimal_discriminator(model=(MODEL[0], MODEL[1] ** 2))
+        ),
     },
 )
 

@@ -53,8 +53,9 @@ GAN_LOSSES = (*BCE, *BOOKS_GAN_LOSSES)
 # Gaussian densities: SciPy's (norm.pdf stands for every continuous distribution's pdf), the standard library's,
 # torch's log-density, and the book's.
 DENSITIES = (
-    "scipy.stats.norm.pdf", "scipy.stats.norm.logpdf", "statistics.NormalDist.pdf",
-    "torch.distributions.Normal.log_prob", f"{_GAN}.normal_pdf", f"{_GAN}.optimal_discriminator",
+    "scipy.stats.norm.pdf", "scipy.stats.norm.logpdf", "scipy.stats.multivariate_normal.pdf",
+    "scipy.stats.multivariate_normal.logpdf", "statistics.NormalDist.pdf", "torch.distributions.Normal.log_prob",
+    "torch.distributions.MultivariateNormal.log_prob", f"{_GAN}.normal_pdf", f"{_GAN}.optimal_discriminator",
 )
 # The book's gradient-reversal layer (helpers.nn.gradient_reversal): the Function's two methods by name (the profiler
 # matches them by their code), the class, the functional form and the module.
