@@ -87,3 +87,19 @@ def whole_number(what: str, tip: str = "// gives one") -> Compare:
         return None
 
     return compare
+
+
+def graph_leaves(result: torch.Tensor) -> list[torch.Tensor]:
+    """The leaf tensors (inputs that require grad) that ``result``'s autograd graph reaches: none when the result
+    was detached, computed under torch.no_grad() or rebuilt from numbers. The compares that check a penalty's or a
+    loss's gradient (chapters 9 and 10) take the gradient with respect to these."""
+    leaves, seen, stack = [], set(), [result.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        if hasattr(node, "variable"):  # an AccumulateGrad node: its variable is a leaf
+            leaves.append(node.variable)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return leaves

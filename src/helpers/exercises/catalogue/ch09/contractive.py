@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from helpers.exercises.catalogue.ch09.shared import CONTRACTIVE, penalty_compare
-from helpers.exercises.catalogue.common import F64, gen
+from helpers.exercises.catalogue.common import F64, gen, graph_leaves
 from helpers.exercises.spec import Case, Exercise, Mismatch
 
 F32 = torch.float32
@@ -50,20 +50,6 @@ def _trained(x, weight, bias):
     return x, weight.requires_grad_(), bias
 
 
-def _leaves(result: torch.Tensor) -> list[torch.Tensor]:
-    """The leaf tensors that result's graph reaches (here: the weight, when it was not detached)."""
-    leaves, seen, stack = [], set(), [result.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        if hasattr(node, "variable"):
-            leaves.append(node.variable)
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    return leaves
-
-
 def _contractive_compare(expected: torch.Tensor, got) -> Mismatch | None:
     """penalty_compare, and where the reference's penalty has a graph (the weight requires grad) and the answer's
     has one too, the gradients with respect to the weight. (Only where the answer still has its graph: the grader
@@ -72,8 +58,8 @@ def _contractive_compare(expected: torch.Tensor, got) -> Mismatch | None:
         return problem
     if not (expected.requires_grad and got.requires_grad):
         return None
-    (want,) = torch.autograd.grad(expected, _leaves(expected), retain_graph=True)
-    leaves = _leaves(got)
+    (want,) = torch.autograd.grad(expected, graph_leaves(expected), retain_graph=True)
+    leaves = graph_leaves(got)
     grads = torch.autograd.grad(got, leaves, retain_graph=True, allow_unused=True) if leaves else ()
     grad = next((g for leaf, g in zip(leaves, grads) if g is not None and leaf.shape == want.shape), None)
     if grad is None or not torch.allclose(grad, want, rtol=1e-9, atol=1e-12):

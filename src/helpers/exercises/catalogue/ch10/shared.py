@@ -8,7 +8,7 @@ import sys
 
 import torch
 
-from helpers.exercises.catalogue.common import close_by_dtype, zero_dim_tensor
+from helpers.exercises.catalogue.common import close_by_dtype, graph_leaves, zero_dim_tensor
 from helpers.exercises.compare import as_mismatch
 from helpers.exercises.runner import run
 from helpers.exercises.spec import Compare, Mismatch
@@ -80,23 +80,9 @@ def trainable(tensor: torch.Tensor, argument: str) -> torch.Tensor:
     return tensor
 
 
-def _leaves(result: torch.Tensor) -> list[torch.Tensor]:
-    """The leaf tensors that require grad and that result's graph reaches."""
-    leaves, seen, stack = [], set(), [result.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        if hasattr(node, "variable"):
-            leaves.append(node.variable)
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    return leaves
-
-
 def _gradients(result: torch.Tensor) -> dict[str, torch.Tensor]:
     """{argument name: d(sum of result)/d argument} for the named leaves the result reaches."""
-    leaves = [leaf for leaf in _leaves(result) if hasattr(leaf, "argument")]
+    leaves = [leaf for leaf in graph_leaves(result) if hasattr(leaf, "argument")]
     if not leaves:
         return {}
     grads = torch.autograd.grad(result, leaves, torch.ones_like(result), retain_graph=True, allow_unused=True)
