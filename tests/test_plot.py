@@ -146,8 +146,9 @@ def test_constraint_picture_marks_each_constrained_minimum():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("module", ["vae", "gan", "domain", "translation", "autoregressive"])
-def test_chapter_10_figures_are_exported_through_helpers_plot(module):
+@pytest.mark.parametrize("module", ["vae", "gan", "domain", "translation", "autoregressive", "evaluation",
+                                    "hypothesis"])
+def test_chapter_figures_are_exported_through_helpers_plot(module):
     import importlib
 
     from helpers import plot

@@ -189,6 +189,7 @@ def computation_graph(root, title: str = "Computation graph", show_grad: bool = 
 # the chapters' own figures, imported last: they build on the style and helpers above
 from helpers.plot import attention, autoencoder, cnn, conv, recurrent  # noqa: E402,I001
 from helpers.plot import autoregressive, domain, gan, translation, vae  # noqa: E402,I001  (chapter 10)
+from helpers.plot import evaluation, hypothesis  # noqa: E402,I001  (chapter 11)
 from helpers.plot.attention import *  # noqa: E402,F403  (chapter 8: names listed in attention.__all__)
 from helpers.plot.autoencoder import *  # noqa: E402,F403  (chapter 9: names listed in autoencoder.__all__)
 from helpers.plot.cnn import *  # noqa: E402,F403  (chapter 6: trained CNNs; names listed in cnn.__all__)
@@ -210,6 +211,8 @@ from helpers.plot.regularization import (  # noqa: E402
 from helpers.plot.vae import *  # noqa: E402,F403  (chapter 10: names listed in vae.__all__)
 from helpers.plot.autoregressive import *  # noqa: E402,F403  (chapter 10: names listed in autoregressive.__all__)
 from helpers.plot.translation import *  # noqa: E402,F403  (chapter 10: names listed in translation.__all__)
+from helpers.plot.evaluation import *  # noqa: E402,F403  (chapter 11: names listed in evaluation.__all__)
+from helpers.plot.hypothesis import *  # noqa: E402,F403  (chapter 11: names listed in hypothesis.__all__)
 
 __all__ = [
     "PALETTE", "STYLE", "computation_graph", "constraint_picture", "decision_regions", "dropout_rate_frame",
@@ -218,3 +221,4 @@ __all__ = [
 ]
 __all__ += cnn.__all__ + conv.__all__ + recurrent.__all__ + attention.__all__ + autoencoder.__all__
 __all__ += vae.__all__ + gan.__all__ + domain.__all__ + translation.__all__ + autoregressive.__all__  # chapter 10
+__all__ += evaluation.__all__ + hypothesis.__all__  # chapter 11
