@@ -333,6 +333,10 @@ from test_catalogue_ch10 import LIBRARY_ANSWERS as CH10_LIBRARY_ANSWERS  # noqa:
 
 LIBRARY_ANSWERS.update(CH10_LIBRARY_ANSWERS)
 
+from test_catalogue_ch11 import LIBRARY_ANSWERS as CH11_LIBRARY_ANSWERS  # noqa: E402
+
+LIBRARY_ANSWERS.update(CH11_LIBRARY_ANSWERS)
+
 
 # Exercises of the chapters in CHAPTERS; a chapter not listed yet (its notebook still to come) tests its own.
 @pytest.mark.parametrize("exercise_id", sorted(i for i in LIBRARY_ANSWERS if i in catalogue()))

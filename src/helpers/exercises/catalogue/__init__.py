@@ -13,7 +13,7 @@ import importlib
 
 from helpers.exercises.spec import Exercise
 
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09", "ch10")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08", "ch09", "ch10", "ch11")
 
 
 @functools.lru_cache(maxsize=1)
