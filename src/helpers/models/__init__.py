@@ -27,6 +27,8 @@ autoregressive  chain_rule_log_prob, FVSBN, MADE (made_masks), train_autoregress
 gan          discriminator_loss, generator_loss (minimax or non-saturating), value_function, normal_pdf,
              optimal_discriminator; Generator, Discriminator (DCGAN for 8x8 digits, conditional with n_classes),
              train_gan -> GANHistory, class_histogram (a package: losses, dcgan, training; chapter 10)
+classifier   MLPClassifier: sklearn's estimator interface around a small torch MLP (full-batch Adam, L2 alpha)
+             (chapter 11)
 """
 
 from helpers.models.autoencoder import (
@@ -41,6 +43,7 @@ from helpers.models.autoencoder import (
 from helpers.models.autoregressive import FVSBN, MADE, chain_rule_log_prob, made_masks, train_autoregressive
 from helpers.models.blocks import DenseBlock, ResidualBlock, transition_block, vgg_block
 from helpers.models.classic import VGG16, AlexNet, LeNet5
+from helpers.models.classifier import MLPClassifier
 from helpers.models.cnn import SmallCNN
 from helpers.models.cyclegan import (
     ConvTranslator,
@@ -87,6 +90,7 @@ from helpers.models.vae import VAE, gaussian_kl, negative_elbo, reparameterize, 
 
 __all__ = [
     "MLP",
+    "MLPClassifier",
     "Autoencoder",
     "BernoulliRBM",
     "SelfOrganizingMap",
