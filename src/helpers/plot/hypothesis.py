@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from helpers.plot import PALETTE, _numpy, panels
+from helpers.stats.hypothesis import normal_power
 
 __all__: list[str] = ["power_curves", "pvalue_histogram", "sampling_frame", "t_densities", "test_picture"]
 
@@ -65,24 +66,10 @@ def _z_quantile(p: float) -> float:
     return float(torch.special.ndtri(torch.tensor(p, dtype=torch.float64)))
 
 
-def _z_cdf(x: float) -> float:
-    return float(torch.special.ndtr(torch.tensor(x, dtype=torch.float64)))
-
-
 def _critical(alpha: float, alternative: str) -> float:
     """c of the z-test: greater z_{1-alpha}; less z_alpha (negative); two-sided z_{1-alpha/2} (reject |z| > c)."""
     return {"greater": _z_quantile(1 - alpha), "less": _z_quantile(alpha),
             "two-sided": _z_quantile(1 - alpha / 2)}[alternative]
-
-
-def _power(shift: float, alpha: float, alternative: str) -> float:
-    """P(z in R) for z ~ N(shift, 1), shift = d sqrt(n): statsmodels' normal_power with sigma 1, closed form."""
-    c = _critical(alpha, alternative)
-    if alternative == "greater":
-        return 1 - _z_cdf(c - shift)
-    if alternative == "less":
-        return _z_cdf(c - shift)
-    return 1 - _z_cdf(c - shift) + _z_cdf(-c - shift)
 
 
 def _regions(c: float, alternative: str, low: float, high: float) -> tuple[list, list]:
@@ -113,8 +100,8 @@ def sampling_frame(effect_size: float, nobs: int, alpha: float, alternative: str
     effect_size d = (mu - mu0) / sigma, nobs n, alpha the level, alternative "greater" | "less" | "two-sided".
     Shaded: the rejection region under H0 (area alpha), under H1 the power 1 - beta (over the rejection region)
     and beta (over the rest, hatched); the critical value(s) dashed. The title gives d, n, alpha and the power
-    and beta (statsmodels' ``normal_power`` in closed form). The layout is fixed, and the x axis runs from -4 to 9.5
-    (wider only when d sqrt(n) needs it), so that the frames line up when a slider moves; ``xlim`` overrides it.
+    and beta (``helpers.stats.normal_power``, statsmodels' twin). The layout is fixed, and the x axis runs from -4
+    to 9.5 (wider only when d sqrt(n) needs it), so that the frames line up when a slider moves; ``xlim`` overrides it.
     """
     alternative = _alternative("sampling_frame", alternative)
     alpha = _alpha("sampling_frame", alpha)
@@ -123,7 +110,7 @@ def sampling_frame(effect_size: float, nobs: int, alpha: float, alternative: str
     shift = float(effect_size) * math.sqrt(int(nobs))
     low, high = xlim if xlim is not None else (min(-4.0, shift - 4.0), max(9.5, shift + 4.0))
     c = _critical(alpha, alternative)
-    power = _power(shift, alpha, alternative)
+    power = float(normal_power(float(effect_size), int(nobs), alpha, alternative))
     reject, keep = _regions(c, alternative, low, high)
 
     fig, (ax,) = panels(1, figsize=(9.0, 3.4))
