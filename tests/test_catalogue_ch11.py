@@ -1,6 +1,7 @@
 """The chapter 11 references against independent oracles: scipy.stats.ttest_1samp and ttest_rel, scipy.stats.t (for the
 catalogue's closed-form t tail), scipy.stats.norm and a simulated z-test (for the power), scikit-learn's
-confusion_matrix, precision_recall_fscore_support and KFold. The known mistakes are checked to be what their diagnoses
+confusion_matrix, precision_recall_fscore_support and StratifiedKFold (the stratified folds by their properties,
+checked here in plain Python). The known mistakes are checked to be what their diagnoses
 say, every road to the library and to the book's helpers is closed, the answer cells of the chapter (from its notebook,
 or from the builders' answers.py before the notebook exists) pass on every device, and the choices explain every
 option without giving the right one away. And the checks that tests/test_catalogue.py makes of every chapter in
@@ -13,6 +14,7 @@ import math
 import re
 import types
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -31,13 +33,13 @@ from catalogue_support import (
 )
 from sklearn.metrics import confusion_matrix as sklearn_confusion_matrix
 from sklearn.metrics import precision_recall_fscore_support
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from tensors import DEVICES
 
 import helpers.stats
 from helpers.exercises import Outcome, feedback
 from helpers.exercises.catalogue import CHAPTERS, ch11, of_chapter
-from helpers.exercises.catalogue.ch11 import choices, folds, metrics, power, shared, ttests
+from helpers.exercises.catalogue.ch11 import choices, fold_checks, folds, metrics, power, shared, ttests
 from helpers.exercises.forbid import resolve
 from helpers.exercises.grading.probe import plain
 from helpers.exercises.release import stub_code
@@ -50,7 +52,7 @@ NOTEBOOK = ROOT / "solutions" / "11_hypothesis_tests_and_evaluation.ipynb"
 ANSWERS = Path("/work/ch11_builders/answers.py")  # the answer cells before the notebook is assembled
 EXERCISES = {exercise.id: exercise for exercise in ch11.EXERCISES}
 ORDER = ["11.t_statistic", "11.bulb_decision", "11.power", "11.paired_ttest", "11.confusion_matrix",
-         "11.precision_recall_f1", "11.which_error", "11.kfold"]
+         "11.precision_recall_f1", "11.which_error", "11.stratified_kfold"]
 
 
 def books(module):
@@ -130,9 +132,12 @@ def prf_by_sklearn(y_true, y_pred, zero_division=0.0):
     return float(p), float(r), float(f1)
 
 
-def kfold_by_sklearn(n_samples, n_splits):
-    return [(torch.from_numpy(train), torch.from_numpy(test))
-            for train, test in KFold(n_splits).split(np.zeros(n_samples))]
+def stratified_by_sklearn(y, n_splits):
+    """sklearn's StratifiedKFold without shuffling (it warns when a class is smaller than n_splits)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [(torch.from_numpy(train), torch.from_numpy(test))
+                for train, test in StratifiedKFold(n_splits).split(np.zeros(len(y)), y.numpy())]
 
 
 LIBRARY_ANSWERS = {
@@ -140,7 +145,7 @@ LIBRARY_ANSWERS = {
     "11.paired_ttest": paired_by_scipy,
     "11.confusion_matrix": confusion_by_sklearn,
     "11.precision_recall_f1": prf_by_sklearn,
-    "11.kfold": kfold_by_sklearn,
+    "11.stratified_kfold": stratified_by_sklearn,
 }
 if importlib.util.find_spec("helpers.stats.hypothesis") is not None:  # the power has no library twin but the book's
     LIBRARY_ANSWERS["11.power"] = power_by_the_books
@@ -170,7 +175,7 @@ BOOKS_NAMES = {
     shared.METRICS: {"11.confusion_matrix": ("confusion_matrix",),
                      "11.precision_recall_f1": ("precision_recall_fscore_support", "precision_score", "recall_score",
                                                 "f1_score")},
-    shared.MODEL_SELECTION: {"11.kfold": ("KFold", "StratifiedKFold", "cross_val_score")},
+    shared.MODEL_SELECTION: {"11.stratified_kfold": ("KFold", "StratifiedKFold", "cross_val_score")},
 }
 
 
@@ -254,9 +259,38 @@ def confusion_by_display(y_true, y_pred, num_classes):
     return torch.from_numpy(display.confusion_matrix)
 
 
-def folds_from_blocks(blocks, n):
-    every = torch.arange(n)
-    return [(torch.cat([every[every < test[0]], every[every > test[-1]]]), test) for test in blocks]
+def rotated_blocks(blocks):
+    """An honest stratified split built on ``blocks(members, k)``, the k contiguous blocks of a class's indices (the
+    first n_c % k one longer): class c's block p goes to fold (s + p) % k, s = the labels of the classes before c.
+    Those are the deal's counts (sorted by class, position s + i goes to fold (s + i) % k), by other means."""
+
+    def split(y, k):
+        fold, start = torch.empty(len(y), dtype=torch.int64), 0
+        for c in torch.unique(y).tolist():
+            members = (y == c).nonzero().flatten()
+            for p, block in enumerate(blocks(members, k)):
+                fold[block] = (start + p) % k
+            start += len(members)
+        every = torch.arange(len(y))
+        return [(every[fold != j], every[fold == j]) for j in range(k)]
+
+    return split
+
+
+def padded(members, k):
+    """How many indices a KFold-like splitter cuts for a class: at least k (one per fold); blocks_of drops the rest."""
+    return max(len(members), k)
+
+
+def blocks_of(tests, members):
+    return [members[test[test < len(members)]] for test in tests]
+
+
+def stratified_by_the_book(y, k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model_selection = books("helpers.stats.model_selection")
+        return [tuple(pair) for pair in model_selection.StratifiedKFold(k).split(torch.zeros(len(y), 1), y)]
 
 
 ROADS = {
@@ -279,16 +313,21 @@ ROADS = {
         *prf_by_counts(y_true, y_pred, zero_division)[:2],
         float(books("helpers.stats.metrics").f1_score(y_true, y_pred, zero_division=zero_division))),
         "helpers.stats.metrics.f1_score"),
-    "numpy.array_split": ("11.kfold", lambda n, k: folds_from_blocks(
-        [torch.from_numpy(block) for block in np.array_split(np.arange(n), k)], n), "numpy.array_split"),
-    "torch.tensor_split": ("11.kfold", lambda n, k: folds_from_blocks(torch.tensor_split(torch.arange(n), k), n),
-                           "torch.tensor_split"),
-    "Tensor.tensor_split": ("11.kfold", lambda n, k: folds_from_blocks(torch.arange(n).tensor_split(k), n),
+    "numpy.array_split": ("11.stratified_kfold", rotated_blocks(lambda m, k: [
+        torch.from_numpy(block) for block in np.array_split(m.numpy(), k)]), "numpy.array_split"),
+    "torch.tensor_split": ("11.stratified_kfold", rotated_blocks(torch.tensor_split), "torch.tensor_split"),
+    "Tensor.tensor_split": ("11.stratified_kfold", rotated_blocks(lambda m, k: m.tensor_split(k)),
                             "torch.Tensor.tensor_split"),
-    "the book's chapter-1 kfold_indices": ("11.kfold", lambda n, k: helpers.stats.kfold_indices(n, k),
-                                           "helpers.stats.kfold_indices"),
-    "the book's KFold": ("11.kfold", lambda n, k: [tuple(pair) for pair in books(
-        "helpers.stats.model_selection").KFold(k).split(torch.zeros(n, 1))], "helpers.stats.model_selection.KFold"),
+    "the book's chapter-1 kfold_indices": ("11.stratified_kfold", rotated_blocks(lambda m, k: blocks_of(
+        [test for _, test in helpers.stats.kfold_indices(padded(m, k), k)], m)), "helpers.stats.kfold_indices"),
+    "the book's KFold in each class": ("11.stratified_kfold", rotated_blocks(lambda m, k: blocks_of(
+        [test for _, test in books("helpers.stats.model_selection").KFold(k).split(torch.zeros(padded(m, k), 1))],
+        m)), "helpers.stats.model_selection.KFold"),
+    "scikit-learn's KFold in each class": ("11.stratified_kfold", rotated_blocks(lambda m, k: blocks_of(
+        [torch.from_numpy(test) for _, test in KFold(k).split(np.zeros(padded(m, k)))], m)),
+        "sklearn.model_selection.KFold"),
+    "the book's StratifiedKFold": ("11.stratified_kfold", stratified_by_the_book,  # caught in the __init__ it
+                                   "helpers.stats.model_selection.KFold"),  # inherits from KFold, the first to run
 }
 
 
@@ -538,23 +577,198 @@ def test_the_harmonic_mean_of_zeros_is_the_trap_the_diagnosis_names():
     assert math.isnan(wrong_answer(metrics.PRECISION_RECALL_F1, "F1 came from 2 P R / (P + R)")(*case.args)[2])
 
 
-# ---- the folds against scikit-learn's KFold ------------------------------------------------------------------------
+# ---- the stratified folds: their properties, checked in plain Python; the mistakes are what they say -------------
+
+STRATIFIED = folds.STRATIFIED_KFOLD
 
 
-@pytest.mark.parametrize("case", folds.KFOLD.cases(), ids=label)
-def test_the_folds_are_sklearns_kfold(case):
-    ours, theirs = folds.KFOLD.reference(*case.args), kfold_by_sklearn(*case.args)
-    assert len(ours) == len(theirs) == case.args[1]
-    for (train, test), (want_train, want_test) in zip(ours, theirs):
-        assert train.dtype == test.dtype == torch.int64
-        assert torch.equal(train, want_train) and torch.equal(test, want_test)
+def broken(y, k, pairs) -> set[str]:
+    """The properties of a stratified k-fold split that ``pairs`` breaks, in plain Python (lists, sets, Counters):
+    "pairs" (not k pairs of 1-D int64 tensors), "partition" (the test folds do not hold 0..n-1 once each),
+    "complement" (a train set is not the rest of 0..n-1), "order" (not increasing), "sizes" (a test fold not
+    floor/ceil(n / k) long), "classes" (a class not floor/ceil(n_c / k) in a test fold)."""
+    if len(pairs) != k or any(len(pair) != 2 or any(not isinstance(t, torch.Tensor) or t.dtype != torch.int64
+                                                     or t.ndim != 1 for t in pair) for pair in pairs):
+        return {"pairs"}
+    labels, n, found = y.tolist(), len(y), set()
+    trains, tests = [train.tolist() for train, _ in pairs], [test.tolist() for _, test in pairs]
+    if sorted(i for test in tests for i in test) != list(range(n)):
+        found.add("partition")
+    for train, test in zip(trains, tests):
+        if sorted(train) != sorted(set(range(n)) - set(test)):
+            found.add("complement")
+        if train != sorted(train) or test != sorted(test):
+            found.add("order")
+        if len(test) not in (n // k, -(-n // k)):
+            found.add("sizes")
+        in_fold = Counter(labels[i] for i in test if 0 <= i < n)
+        if any(in_fold[c] not in (total // k, -(-total // k)) for c, total in Counter(labels).items()):
+            found.add("classes")
+    return found
 
 
-def test_the_kfold_cases_hold_a_remainder_and_leave_one_out_in_public():
-    shapes = [case.args for case in public(folds.KFOLD)]
-    assert any(n % k for n, k in shapes) and any(n == k for n, k in shapes) and any(n % k == 0 for n, k in shapes)
-    chunked = wrong_answer(folds.KFOLD, "Every fold got ceil(n / k)")
-    assert [len(test) for _, test in chunked(11, 4)] == [len(c) for c in torch.chunk(torch.arange(11), 4)]
+HONEST = {
+    "the reference": STRATIFIED.reference,
+    "scikit-learn's StratifiedKFold": stratified_by_sklearn,
+    "per-class blocks dealt on from where the last class stopped": rotated_blocks(torch.tensor_split),
+}
+
+
+@pytest.mark.parametrize("case", STRATIFIED.cases(), ids=label)
+def test_the_reference_and_sklearns_stratified_kfold_have_every_property(case):
+    y, k = case.args
+    for name, split in HONEST.items():
+        pairs = split(y, k)
+        assert broken(y, k, pairs) == set(), name
+        assert fold_checks.fold_problem(y, k, pairs) is None, name
+    if importlib.util.find_spec("helpers.stats.model_selection") is not None:
+        assert broken(y, k, stratified_by_the_book(y, k)) == set()
+
+
+@pytest.mark.parametrize("name", HONEST)
+def test_every_honest_algorithm_is_accepted_though_its_folds_differ(name):
+    assert correct(STRATIFIED, HONEST[name]), name  # sklearn's without its guard: it is forbidden to the reader
+    case = public(STRATIFIED)[2]
+    theirs, ours = stratified_by_sklearn(*case.args), STRATIFIED.reference(*case.args)
+    assert any(not torch.equal(a[1], b[1]) for a, b in zip(theirs, ours)), "the property check, not one split"
+    reordered = lambda y, k: STRATIFIED.reference(y, k)[::-1]  # noqa: E731  (the folds in another order)
+    assert correct(STRATIFIED, reordered)
+
+
+def test_the_public_cases_hold_the_traps_they_name():
+    cases = {case.label: case.args for case in public(STRATIFIED)}
+    labels = list(cases)
+    y, k = cases[labels[0]]
+    assert labels[0].startswith("15 labels sorted by class") and torch.equal(y, y.sort().values)
+    plain = [torch.from_numpy(test) for _, test in KFold(k).split(np.zeros(len(y)))]
+    assert any(len(set(y[test].tolist())) < len(set(y.tolist())) for test in plain), "plain KFold leaves classes out"
+    counts = {label: sorted(Counter(args[0].tolist()).values()) for label, args in cases.items()}
+    assert [3, 10, 17] in counts.values()
+    assert any(min(counts[label]) < args[1] for label, args in cases.items()), "a class smaller than n_splits"
+    assert any(len(args[0]) % args[1] for args in cases.values()), "n % k != 0"
+    assert any(not torch.equal(args[0], args[0].sort().values) for args in cases.values()), "shuffled labels"
+    assert any(set(args[0].tolist()) == {3, 7, 9} for args in cases.values()), "classes that are not 0..C-1"
+    assert max(len(case.args[0]) for case in STRATIFIED.cases() if case.hidden) >= 100
+    for case in STRATIFIED.cases():  # every case valid for sklearn: some class at least n_splits strong
+        y, k = case.args
+        assert y.dtype == torch.int64 and y.ndim == 1 and 2 <= k <= len(y)
+        assert max(Counter(y.tolist()).values()) >= k, case.label
+
+
+def test_the_stratified_mistakes_are_what_their_diagnoses_say():
+    mistakes = {start: wrong_answer(STRATIFIED, start) for start in (
+        "The test folds are contiguous", "Each class is spread evenly", "The train indices include",
+        "The folds are right but", "The pairs are (test, train)", "Fold j takes the examples", "The folds have the")}
+    every_case = [case.args for case in STRATIFIED.cases()]
+    for y, k in every_case:
+        n = len(y)
+        plain = mistakes["The test folds are contiguous"](y, k)
+        assert all(torch.equal(a, torch.from_numpy(b)) for pair, want in zip(plain, KFold(k).split(np.zeros(n)))
+                   for a, b in zip(pair, want))
+        assert broken(y, k, mistakes["Each class is spread evenly"](y, k)) <= {"sizes"}
+        leaky = mistakes["The train indices include"](y, k)
+        assert broken(y, k, leaky) == {"complement"} and all(torch.equal(t, torch.arange(n)) for t, _ in leaky)
+        unsorted = mistakes["The folds are right but"](y, k)
+        assert broken(y, k, [(a.sort().values, b.sort().values) for a, b in unsorted]) == set()
+        swapped = mistakes["The pairs are (test, train)"](y, k)
+        assert broken(y, k, [(b, a) for a, b in swapped]) == set()
+        strided = mistakes["Fold j takes the examples"](y, k)
+        assert all(test.tolist() == list(range(j, n, k)) for j, (_, test) in enumerate(strided))
+        assert broken(y, k, strided) <= {"classes"} and broken(y, k, mistakes["The folds have the"](y, k)) <= {
+            "classes"}
+    y, k = public(STRATIFIED)[2].args  # 3 / 10 / 17: the leftovers pile up in the first folds
+    assert broken(y, k, mistakes["Each class is spread evenly"](y, k)) == {"sizes"}
+    assert [len(test) for _, test in mistakes["Each class is spread evenly"](y, k)] == [7, 7, 6, 5, 5]
+    for start in ("The test folds are contiguous", "Fold j takes the examples", "The folds have the"):
+        assert any(broken(*args, mistakes[start](*args)) == {"classes"} for args in every_case), start
+
+
+def from_sklearn(mistake):
+    """A student's mistake made on sklearn's folds, not the reference's: ``mistake(y, pairs) -> pairs``."""
+    return lambda y, k: mistake(y, stratified_by_sklearn(y, k))
+
+
+STUDENTS_MISTAKES = {
+    "The train indices include": lambda y, pairs: [(torch.arange(len(y)), test) for _, test in pairs],
+    "The pairs are (test, train)": lambda y, pairs: [(test, train) for train, test in pairs],
+    "The folds are right but": lambda y, pairs: [(train.flip(0), test.flip(0)) for train, test in pairs],
+}
+
+
+@pytest.mark.parametrize("start", STUDENTS_MISTAKES)
+def test_a_mistake_is_named_by_its_properties_whatever_algorithm_chose_the_folds(start):
+    cases = public(STRATIFIED)  # judged without the guard: sklearn stands for the student's own test folds here
+    report = judge(STRATIFIED, cases, call_all(from_sklearn(STUDENTS_MISTAKES[start]), cases))
+    assert report.outcome is Outcome.INCORRECT and report.passed == 0 and report.detail.startswith(start)
+
+
+def test_a_split_wrong_in_no_known_way_gets_no_diagnosis():
+    def half_right(y, k):  # the reference's folds with fold 0 left untested: no known mistake
+        pairs = STRATIFIED.reference(y, k)
+        return [(torch.arange(len(y)), test[:0]) if j == 0 else (train, test) for j, (train, test) in enumerate(pairs)]
+
+    report = run(STRATIFIED, half_right)
+    assert report.outcome is Outcome.INCORRECT and report.detail == ""
+
+
+def problem(answer):
+    """The first failure's kind and message for ``answer(y, k, reference pairs)`` on the sorted-labels case."""
+    report = run(STRATIFIED, lambda y, k: answer(y, k, [tuple(p) for p in STRATIFIED.reference(y, k)]))
+    assert report.first_failure.case.label.startswith("15 labels sorted by class")
+    return report.first_failure.kind, report.first_failure.message
+
+
+def test_the_feedback_names_the_property_the_fold_the_index_and_the_class():
+    """On the sorted case (15 labels, 5 of each class, k = 5), whose reference tests on {j, j + 5, j + 10} in fold j."""
+    wrong_type, wrong_value = ResultKind.WRONG_TYPE, ResultKind.WRONG_VALUE
+    kind, message = problem(lambda y, k, pairs: iter(pairs))
+    assert kind is wrong_type and "list(...)" in message
+    assert "expected 5 (train, test) pairs" in problem(lambda y, k, pairs: pairs[:4])[1]
+    kind, message = problem(lambda y, k, pairs: [(a.int(), b.int()) for a, b in pairs])
+    assert kind is wrong_type and "as the train indices of split 0" in message and "int64" in message
+    moved = lambda y, k, pairs: [(pairs[0][0], torch.tensor([0, 5, 15]))] + pairs[1:]  # noqa: E731
+    assert problem(moved) == (wrong_value, "split 0's test indices hold 15, which is no index of y: with n = 15 "
+                                           "labels the indices run from 0 to 14")
+    assert problem(lambda y, k, pairs: [(pairs[0][0], pairs[0][1][:2])] + pairs[1:])[1].startswith(
+        "index 10 is in no test fold")
+    twice = lambda y, k, pairs: [(pairs[0][0], torch.tensor([0, 1, 5, 10]))] + pairs[1:]  # noqa: E731
+    assert problem(twice)[1].startswith("index 1 is in test folds 0, 1: every index must be in exactly one test fold")
+    assert problem(lambda y, k, pairs: [(torch.arange(15), test) for _, test in pairs])[1].startswith(
+        "split 0 trains on index 0, which its test fold holds")
+    assert problem(lambda y, k, pairs: [(train[1:], test) for train, test in pairs])[1].startswith(
+        "split 0's train indices miss index 1, which its test fold does not hold either")
+    assert problem(lambda y, k, pairs: [(train, test.flip(0)) for train, test in pairs])[1].startswith(
+        "split 0's test indices are not in increasing order")
+
+    def resized(y, k, pairs):  # fold 0 takes index 1 from fold 1: sizes 4 and 2
+        fold = torch.empty(15, dtype=torch.int64)
+        for j, (_, test) in enumerate(pairs):
+            fold[test] = j
+        fold[1] = 0
+        return [(torch.arange(15)[fold != j], torch.arange(15)[fold == j]) for j in range(5)]
+
+    assert problem(resized) == (
+        wrong_value, "test fold 0 holds 4 examples (the test folds hold [4, 2, 3, 3, 3]); with n = 15 labels and "
+        "n_splits = 5 every test fold holds exactly 3 (floor and ceil of 15 / 5): the folds must be as even as "
+        "possible")
+
+    def classes_swapped(y, k, pairs):  # folds 0 and 1 exchange their class-0 examples for class-1 ones
+        tests = [test.clone() for _, test in pairs]
+        tests[0][0], tests[1][1] = 6, 0
+        tests = [test.sort().values for test in tests]
+        return [(torch.arange(15)[~torch.isin(torch.arange(15), test)], test) for test in tests]
+
+    assert problem(classes_swapped) == (
+        wrong_value, "test fold 0 holds 0 examples of class 0 (its counts of the classes [0, 1, 2]: [0, 2, 1]); "
+        "class 0 has 5 examples in y, so with n_splits = 5 every test fold holds exactly 1 of them (floor and ceil of "
+        "5 / 5): spread each class evenly over the folds")
+
+
+def test_the_answer_cell_refuses_more_folds_than_labels():
+    answer = load_answer(answer_cells()["11.stratified_kfold"])
+    with pytest.raises(ValueError, match="n_splits"):
+        answer(torch.tensor([0, 1, 1]), 4)
+    assert broken(torch.tensor([0, 1, 1]), 3, answer(torch.tensor([0, 1, 1]), 3)) == set()
 
 
 # ---- the two choices: every option explained, none given away -----------------------------------------------------

@@ -1,6 +1,6 @@
 """Chapter 11 exercises: hypothesis tests and model evaluation (the one-sample t statistic, the decision in the lecture
 notes' bulb example, the power of a one-sided z-test, the paired t-test, the confusion matrix, precision, recall and
-F1 with zero division, which error a screening test must avoid, and the folds of k-fold cross-validation).
+F1 with zero division, which error a screening test must avoid, and the folds of stratified k-fold cross-validation).
 
 One module per idea; ``EXERCISES`` lists them in the order the chapter asks them.
 """
@@ -17,5 +17,5 @@ EXERCISES = [
     metrics.CONFUSION_MATRIX,
     metrics.PRECISION_RECALL_F1,
     choices.WHICH_ERROR,
-    folds.KFOLD,
+    folds.STRATIFIED_KFOLD,
 ]

@@ -1,169 +1,204 @@
-"""Chapter 11: the k-fold split of cross-validation, as sklearn.model_selection.KFold(n_splits) gives it without
-shuffling: the indices 0..n-1 cut into k contiguous test folds, the first n % k of them one longer (n // k + 1) than
-the others (n // k); split j tests on fold j and trains on every other index, both in increasing order."""
+"""Chapter 11: stratified k-fold cross-validation. For class labels y (n labels, n_c of class c) and k = n_splits, the k
+pairs (train_idx, test_idx) whose test folds partition 0..n-1, each train set the complement of its test fold (both
+int64, increasing), every test fold holding floor(n / k) or ceil(n / k) indices and floor(n_c / k) or ceil(n_c / k) of
+class c's.
+
+Graded by those properties (``fold_checks``), not against one split: sklearn's StratifiedKFold (no shuffling) meets
+them, and so does the reference here, a stable sort of the indices by class dealt like cards (the j-th index of that
+order goes to fold j % k): a class is a run of n_c consecutive positions of the order, which the deal spreads
+floor(n_c / k) or ceil(n_c / k) to a fold, and the n positions go floor(n / k) or ceil(n / k) to a fold.
+
+The reference and the known mistakes return ``Folds``: their pairs with the labels and k they were made for, which is
+what ``compare`` checks a student's pairs against. Compared with a known mistake's folds, a student's match when they
+show the same mistake (``fold_checks.mistake``)."""
 
 from __future__ import annotations
 
 import torch
 
+from helpers.exercises.catalogue.ch11 import fold_checks as checks
 from helpers.exercises.catalogue.ch11.shared import FOLDS
-from helpers.exercises.compare import describe
-from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
+from helpers.exercises.spec import Case, Exercise, Mismatch
+
+Pairs = list[tuple[torch.Tensor, torch.Tensor]]
 
 
-def _sizes(n: int, k: int) -> list[int]:
-    size, extra = divmod(n, k)
-    return [size + (1 if j < extra else 0) for j in range(k)]
+class Folds(list):
+    """The (train, test) pairs made for labels ``y`` and ``n_splits``, which they carry for ``compare``."""
+
+    def __init__(self, pairs: Pairs, y: torch.Tensor, n_splits: int) -> None:
+        super().__init__(pairs)
+        self.y, self.n_splits = y, n_splits
 
 
-def _from_sizes(n: int, sizes: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Contiguous test folds of the given sizes, in order; train = the other indices, increasing."""
-    every, splits, start = torch.arange(n), [], 0
-    for size in sizes:
-        stop = start + size
-        splits.append((torch.cat([every[:start], every[stop:]]), every[start:stop]))
-        start = stop
-    return splits
+def _from_fold_of(fold: torch.Tensor, y: torch.Tensor, k: int) -> Folds:
+    """fold: (n,) the test fold of each index -> split j tests on {i: fold[i] = j}, trains on the rest (increasing)."""
+    every = torch.arange(len(fold))
+    return Folds([(every[fold != j], every[fold == j]) for j in range(k)], y, k)
 
 
-def _kfold_split(n_samples: int, n_splits: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    return _from_sizes(n_samples, _sizes(n_samples, n_splits))
+def _stratified_kfold_split(y: torch.Tensor, n_splits: int) -> Folds:
+    """Stable sort by class, then deal: the j-th index of that order is tested in fold j % k."""
+    order = torch.sort(y.cpu(), stable=True).indices
+    fold = torch.empty_like(order)
+    fold[order] = torch.arange(len(y)) % n_splits
+    return _from_fold_of(fold, y, n_splits)
 
 
-def _folds_compare(expected: list, got) -> Mismatch | None:
-    """The same (train, test) pairs as ``expected``: a list of k pairs of 1-D int64 tensors, equal index by index.
-    The whole list is one item (a known mistake is recognised by all of its folds); the message names the fold."""
-    k = len(expected)
-    n = sum(len(test) for _, test in expected)
-    if not isinstance(got, (list, tuple)):
-        return Mismatch(f"returned {describe(got)}; return a list of {k} (train, test) pairs, one per fold (a "
-                        "generator must be wrapped in list(...))", kind=ResultKind.WRONG_TYPE)
-    if len(got) != k:
-        return Mismatch(f"expected {k} (train, test) pairs, one per fold; got {len(got)}")
-    for j, pair in enumerate(got):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            return Mismatch(f"split {j} should be a tuple (train_idx, test_idx); got {describe(pair)}",
-                            kind=ResultKind.WRONG_TYPE)
-        for name, indices in zip(("train", "test"), pair):
-            if not isinstance(indices, torch.Tensor) or indices.dtype != torch.int64 or indices.ndim != 1:
-                return Mismatch(f"returned {describe(indices)} as the {name} indices of split {j}: indices are a "
-                                "1-D int64 tensor (the dtype torch.arange gives)", kind=ResultKind.WRONG_TYPE)
-    sizes, got_sizes = [len(test) for _, test in expected], [pair[1].numel() for pair in got]
-    if got_sizes != sizes:
-        return Mismatch(f"your test folds hold {got_sizes} samples; with n_samples = {n} and n_splits = {k} they hold "
-                        f"{sizes} (the first n % k folds one more)")
-    for j, ((train, test), (got_train, got_test)) in enumerate(zip(expected, got)):
-        if not torch.equal(got_test.cpu(), test):
-            return Mismatch(f"split {j} tests on {describe(got_test)}; it should test on {describe(test)}")
-        if not torch.equal(got_train.cpu(), train):
-            return Mismatch(f"split {j} trains on {describe(got_train)}; it should train on {describe(train)}, every "
-                            "index outside its test fold, in increasing order")
-    return None
+def _compare(expected, got) -> Mismatch | None:
+    """Against the reference: the properties. Against a known mistake's folds (diagnosis): the same mistake."""
+    if not isinstance(expected, Folds):  # plain pairs: the same pairs
+        same = (checks.structure_problem(len(expected), got) is None
+                and all(torch.equal(a.cpu(), b) for pair, want in zip(got, expected) for a, b in zip(pair, want)))
+        return None if same else Mismatch("not the same (train, test) pairs")
+    y, k = expected.y, expected.n_splits
+    if checks.fold_problem(y, k, expected) is None:
+        return checks.fold_problem(y, k, got)
+    shown = checks.mistake(y, k, expected)
+    return None if shown is not None and checks.mistake(y, k, got) == shown else Mismatch("another mistake")
 
 
-def _remainder_last(n, k):
-    return _from_sizes(n, [n // k] * (k - 1) + [n // k + n % k])
+# ---------------------------------------------------------------- known mistakes
+def _kfold_sizes(n: int, k: int) -> list[int]:
+    return [n // k + (1 if j < n % k else 0) for j in range(k)]
 
 
-def _chunked(n, k):
-    """torch.chunk's blocks of ceil(n / k): the last one short, or missing."""
-    every = torch.arange(n)
-    return [(torch.cat([every[every < test[0]], every[every > test[-1]]]), test) for test in torch.chunk(every, k)]
+def _unstratified(y, k):
+    """Plain KFold: contiguous blocks of 0..n-1, the first n % k one longer."""
+    return _from_fold_of(torch.arange(k).repeat_interleave(torch.tensor(_kfold_sizes(len(y), k))), y, k)
 
 
-def _floor_sizes(n, k):
-    """k folds of n // k: the last n % k indices are never tested (they stay in every train set)."""
-    every = torch.arange(n)
-    return [(every[(every < j * (n // k)) | (every >= (j + 1) * (n // k))], every[j * (n // k):(j + 1) * (n // k)])
-            for j in range(k)]
+def _class_by_class(y, k):
+    """KFold within each class: class c's first n_c % k folds one longer, for every class the same first folds."""
+    fold = torch.empty(len(y), dtype=torch.int64)
+    for c in torch.unique(y):
+        members = (y == c).nonzero().flatten()
+        fold[members] = torch.arange(k).repeat_interleave(torch.tensor(_kfold_sizes(len(members), k)))
+    return _from_fold_of(fold, y, k)
 
 
-def _overlapping(n, k):
-    """Each test fold one index too long (a slice to stop + 1): consecutive folds share an index."""
-    every = torch.arange(n)
-    splits = []
-    for _, test in _kfold_split(n, k):
-        longer = every[int(test[0]):int(test[-1]) + 2]
-        splits.append((every[(every < longer[0]) | (every > longer[-1])], longer))
-    return splits
+def _test_in_train(y, k):
+    return Folds([(torch.arange(len(y)), test) for _, test in _stratified_kfold_split(y, k)], y, k)
 
 
-def _test_in_train(n, k):
-    return [(torch.arange(n), test) for _, test in _kfold_split(n, k)]
+def _unsorted(y, k):
+    """Dealt by class, the indices kept in the dealing order: test = order[j::k], train = the other folds' in turn."""
+    order = torch.sort(y, stable=True).indices
+    dealt = [order[j::k] for j in range(k)]
+    return Folds([(torch.cat([dealt[i] for i in range(k) if i != j]), dealt[j]) for j in range(k)], y, k)
 
 
-def _swapped(n, k):
-    return [(test, train) for train, test in _kfold_split(n, k)]
+def _swapped(y, k):
+    return Folds([(test, train) for train, test in _stratified_kfold_split(y, k)], y, k)
 
 
-def _strided(n, k):
-    every = torch.arange(n)
-    return [(every[every % k != j], every[every % k == j]) for j in range(k)]
+def _strided(y, k):
+    """Dealt like cards in the data's order, without sorting by class first."""
+    return _from_fold_of(torch.arange(len(y)) % k, y, k)
 
 
-def _after_then_before(n, k):
-    return [(torch.cat([train[train > test[-1]], train[train < test[0]]]), test) for train, test in _kfold_split(n, k)]
+def _shuffled(y, k):
+    """KFold after one seeded shuffle: fold sizes right, classes left to chance."""
+    perm = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))
+    fold = torch.empty_like(perm)
+    fold[perm] = torch.arange(k).repeat_interleave(torch.tensor(_kfold_sizes(len(y), k)))
+    return _from_fold_of(fold, y, k)
 
 
-KFOLD = Exercise(
-    id="11.kfold",
-    title="The folds of k-fold cross-validation",
+# ---------------------------------------------------------------- the cases
+def _labels(*counts: int, seed: int | None = None, classes: tuple[int, ...] | None = None) -> torch.Tensor:
+    """counts[i] labels of class classes[i] (default i), sorted by class, or shuffled by a seeded generator."""
+    classes = classes or tuple(range(len(counts)))
+    y = torch.cat([torch.full((count,), c, dtype=torch.int64) for c, count in zip(classes, counts)])
+    if seed is None:
+        return y
+    return y[torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))]
+
+
+def _drawn(n: int, probs: list[float], seed: int) -> torch.Tensor:
+    """n labels drawn with class probabilities ``probs`` from a seeded generator."""
+    return torch.multinomial(torch.tensor(probs), n, replacement=True, generator=torch.Generator().manual_seed(seed))
+
+
+def _cases() -> list[Case]:
+    return [
+        Case("15 labels sorted by class (5 of each of the classes 0, 1, 2), n_splits = 5", (_labels(5, 5, 5), 5),
+             "Sorted labels are the trap: contiguous folds of this order hold one or two classes each. Stratified, "
+             "every test fold holds one example of each class."),
+        Case("20 shuffled labels of 2 classes (8 of class 0, 12 of class 1), n_splits = 4",
+             (_labels(8, 12, seed=1), 4), "Every test fold holds 2 of class 0 and 3 of class 1, 5 in all."),
+        Case("30 shuffled labels of imbalanced classes (3, 10 and 17), n_splits = 5",
+             (_labels(3, 10, 17, seed=2), 5),
+             "Every fold holds 6: class 1 exactly 2, class 2 3 or 4, class 0 (3 examples) 0 or 1. Giving every "
+             "class's leftovers to the first folds makes them too big."),
+        Case("10 shuffled labels where class 1 has 2 members, fewer than n_splits = 3", (_labels(8, 2, seed=3), 3),
+             "Class 1 cannot be in every fold (sklearn warns): each fold holds 0 or 1 of it; the folds still hold 3 or "
+             "4 examples."),
+        Case("11 shuffled labels (5 of class 0, 6 of class 1), n_splits = 3: 11 % 3 != 0",
+             (_labels(5, 6, seed=4), 3), "The fold sizes are 4, 4 and 3 in some order, and class 0 goes 1 or 2 to a "
+             "fold."),
+        Case("14 shuffled labels of the classes 3, 7 and 9 (4, 6 and 4 of them), n_splits = 4",
+             (_labels(4, 6, 4, seed=5, classes=(3, 7, 9)), 4),
+             "The classes are the values in y, not 0..C-1: class 7 goes 1 or 2 to a fold."),
+        Case("200 labels of 4 classes drawn with probabilities 0.5, 0.3, 0.15, 0.05, n_splits = 10",
+             (_drawn(200, [0.5, 0.3, 0.15, 0.05], seed=6), 10), hidden=True),
+        Case("97 labels of 5 classes drawn at random, n_splits = 7", (_drawn(97, [0.3, 0.25, 0.2, 0.15, 0.1], 7), 7),
+             hidden=True),
+        Case("44 labels: 40 of class 0 and 4 of class 1, n_splits = 10", (_labels(40, 4, seed=8), 10), hidden=True),
+        Case("60 labels sorted by class (25, 20, 10, 5), n_splits = 6", (_labels(25, 20, 10, 5), 6), hidden=True),
+        Case("9 labels of one class, n_splits = 4", (_labels(9), 4), hidden=True),
+    ]
+
+
+STRATIFIED_KFOLD = Exercise(
+    id="11.stratified_kfold",
+    title="Stratified k-fold cross-validation",
     kind="implement",
     points=2,
     prompt=(
-        "kfold_split(n_samples, n_splits) returns the list of the k = n_splits pairs (train_idx, test_idx) of k-fold "
-        "cross-validation on n = n_samples samples, as sklearn.model_selection.KFold(n_splits).split gives them "
-        "without shuffling: the test folds are contiguous blocks of 0..n-1 in order, the first n % k of them hold "
-        "n // k + 1 samples and the others n // k; split j tests on fold j and trains on every other index. Both are "
-        "1-D int64 tensors in increasing order. 2 <= n_splits <= n_samples. No splitter of scikit-learn's or the "
-        "book's, no torch.tensor_split / numpy.array_split."
+        "stratified_kfold_split(y, n_splits) returns the list of the k = n_splits pairs (train_idx, test_idx) of "
+        "stratified k-fold cross-validation for the class labels y (a 1-D int64 tensor of n labels): the test folds "
+        "partition 0..n-1 (every index is tested exactly once) and split j trains on every index outside its test "
+        "fold; both are 1-D int64 tensors in increasing order. Stratified: class c, with n_c labels in y, has "
+        "floor(n_c / k) or ceil(n_c / k) of them in every test fold; and every test fold holds floor(n / k) or "
+        "ceil(n / k) indices. The check tests these properties, in any order of the folds (scikit-learn's "
+        "StratifiedKFold(n_splits) without shuffling meets them; so can other algorithms). 2 <= n_splits <= n; "
+        "n_splits may exceed the size of a class, which then misses some folds. No splitter of scikit-learn's or "
+        "the book's, no torch.tensor_split / numpy.array_split."
     ),
-    reference=_kfold_split,
-    cases=lambda: [
-        Case("n_samples = 10, n_splits = 5", (10, 5),
-             "k divides n: five test folds of 2, each sample tested exactly once."),
-        Case("n_samples = 10, n_splits = 3", (10, 3),
-             "10 = 3 * 3 + 1: the FIRST fold gets the extra sample, sizes 4, 3, 3 (KFold's rule)."),
-        Case("n_samples = 11, n_splits = 4", (11, 4),
-             "11 = 4 * 2 + 3: the first 3 folds hold 3 samples, the last 2. Fold sizes differ by at most one."),
-        Case("n_samples = 7, n_splits = 7 (leave-one-out)", (7, 7),
-             "k = n: every test fold is one sample, every train set the other 6."),
-        Case("n_samples = 5, n_splits = 2", (5, 2), "Two folds of 3 and 2."),
-        Case("n_samples = 9, n_splits = 4", (9, 4), "9 = 4 * 2 + 1: sizes 3, 2, 2, 2."),
-        Case("n_samples = 101, n_splits = 10", (101, 10), hidden=True),
-        Case("n_samples = 13, n_splits = 13", (13, 13), hidden=True),
-        Case("n_samples = 6, n_splits = 4", (6, 4), hidden=True),
-        Case("n_samples = 40, n_splits = 3", (40, 3), hidden=True),
-    ],
-    compare=_folds_compare,
+    reference=_stratified_kfold_split,
+    cases=_cases,
+    compare=_compare,
     forbidden=FOLDS,
-    instead="Compute the fold sizes with // and %, and build the indices with torch.arange and torch.cat.",
+    instead="Choose each index's fold yourself with torch (a sort, torch.arange, %, masks): that is the exercise.",
     hints=[
-        "The fold sizes first: size, extra = divmod(n_samples, n_splits); fold j holds size + 1 samples if j < extra, "
-        "else size. They add up to n_samples.",
-        "Walk a start index along 0..n-1: fold j is torch.arange(start, stop) with stop = start + its size; then "
-        "start = stop. Its train set is everything before start and everything from stop on.",
-        "With every = torch.arange(n_samples), a fold's test indices are the block from start to stop, its train "
-        "indices what lies before start joined (torch.cat) to what lies from stop on: increasing, as asked. Collect "
-        "the (train, test) pairs in a list.",
+        "Count first: class c has n_c examples, so a fold may hold floor(n_c / k) or ceil(n_c / k) of them; and a fold "
+        "holds floor(n / k) or ceil(n / k) examples in all. Splitting each class on its own, its leftovers always "
+        "to the first folds, meets the first rule but breaks the second.",
+        "Put the examples of each class next to each other, keeping their order within the class: "
+        "torch.sort(y, stable=True).indices is such an order of the indices. In that order each class is one run.",
+        "Sort the indices by class (stable sort), then deal them like cards: the j-th index in that order goes to "
+        "test fold j % n_splits. Record each index's fold in a tensor; with every = torch.arange(n), split j tests on "
+        "every[fold == j] and trains on every[fold != j], both increasing.",
     ],
     wrong={
-        "The remainder went into the last fold: KFold gives one extra sample to each of the FIRST n % k folds, so "
-        "the fold sizes differ by at most one.": _remainder_last,
-        "Every fold got ceil(n / k) samples (torch.chunk's blocks), leaving the last fold short or missing: the first "
-        "n % k folds get n // k + 1 samples, the others n // k.": _chunked,
-        "Every fold got n // k samples, so the last n % k samples are never tested: give one extra sample to each of "
-        "the first n % k folds.": _floor_sizes,
-        "Consecutive folds overlap (a slice that ends one index too far): each sample belongs to exactly one test "
-        "fold.": _overlapping,
-        "The train indices include the test fold: the model would be tested on samples it was trained on. Train on "
-        "every index OUTSIDE the fold.": _test_in_train,
-        "The pairs are (test, train): return (train_idx, test_idx), the order KFold.split yields them in.": _swapped,
-        "Fold j takes every k-th sample (j, j + k, ...): KFold's folds are contiguous blocks in the data's order.": (
-            _strided),
-        "The train indices are out of order (those after the fold, then those before): list them increasing, "
-        "the indices before the fold first.": _after_then_before,
+        "The test folds are contiguous blocks of the data's order, as plain KFold cuts them: they ignore the classes, "
+        "so a fold can miss a class or hold too much of it (labels sorted by class leave whole classes out of a "
+        "fold). Spread every class evenly over the folds.": _unstratified,
+        "Each class is spread evenly, but every class's leftovers (n_c % k examples) went to the same first folds, "
+        "so the fold sizes differ by more than one: go on dealing where the previous class stopped (sorted by "
+        "class, the j-th index goes to fold j % k).": _class_by_class,
+        "The train indices include the test fold: the model would be tested on examples it was trained on. Train on "
+        "every index OUTSIDE the test fold.": _test_in_train,
+        "The folds are right but their indices are not in increasing order: sort each train and each test tensor "
+        "(torch.sort(...).values, or build them with a mask on torch.arange(n)).": _unsorted,
+        "The pairs are (test, train): return (train_idx, test_idx), the order StratifiedKFold.split yields them "
+        "in.": _swapped,
+        "Fold j takes the examples j, j + k, j + 2k, ... of the data's order: dealing like cards is right, but deal "
+        "the indices sorted by class (a stable sort of y), else the classes are not spread evenly.": _strided,
+        "The folds have the right sizes but ignore the classes (a random shuffle does not stratify: some folds get "
+        "too many of a class, others too few). Spread every class evenly over the folds.": _shuffled,
     },
 )
 
-EXERCISES = [KFOLD]
+EXERCISES = [STRATIFIED_KFOLD]

@@ -131,13 +131,15 @@ PRECISION_RECALL = (
 )
 
 # k-fold splits: scikit-learn's splitters and the functions that split for you, the array splitters that cut n
-# into k near-equal blocks (the fold sizes are the exercise), the book's chapter-1 kfold_indices and its splitters.
+# into k near-equal blocks (the fold sizes are part of the exercise), the book's chapter-1 kfold_indices and its
+# splitters.
 FOLDS = (
     "sklearn.model_selection.KFold", "sklearn.model_selection.StratifiedKFold", "sklearn.model_selection.GroupKFold",
     "sklearn.model_selection.StratifiedGroupKFold", "sklearn.model_selection.RepeatedKFold",
     "sklearn.model_selection.RepeatedStratifiedKFold", "sklearn.model_selection.LeaveOneOut",
     "sklearn.model_selection.cross_val_score", "sklearn.model_selection.cross_validate",
     "sklearn.model_selection.cross_val_predict", "sklearn.model_selection.train_test_split",
+    "sklearn.model_selection.StratifiedShuffleSplit", "sklearn.model_selection.ShuffleSplit",
     "numpy.array_split", "torch.tensor_split", "torch.Tensor.tensor_split", "helpers.stats.kfold_indices",
     *books(MODEL_SELECTION, "KFold", "StratifiedKFold", "cross_val_score"),
 )
