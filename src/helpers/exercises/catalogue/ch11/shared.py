@@ -9,9 +9,8 @@ catalogue depends on nothing it checks:
       nu even: A = s [1 + 1/2 c^2 + (1 3)/(2 4) c^4 + ... + (1 3 ... (nu-3))/(2 4 ... (nu-2)) c^(nu-2)]
   (nu = 1 leaves 2 theta / pi, the Cauchy). Every exercise's case has nu = n - 1 for an integer n.
 
-The book's own modules of this chapter (helpers.stats.hypothesis, .distributions, .metrics, .model_selection) are
-forbidden by their public names; a name whose module is not there (yet) is left out of the list, so the catalogue
-imports and runs without them, and forbids them as soon as they exist.
+The book's own modules of this chapter (helpers.stats.hypothesis, .metrics, .model_selection) are forbidden by their
+public names; optional libraries (statsmodels, torchmetrics) only where they are installed.
 """
 
 from __future__ import annotations
@@ -64,7 +63,7 @@ def t_lower_tail(t: float, df: int) -> float:
 
 # ---------------------------------------------------------------- forbidden names
 def _present(module: str) -> bool:
-    """Whether the book's ``module`` exists (it may be written after the catalogue)."""
+    """Whether ``module`` is installed (an optional library)."""
     try:
         return importlib.util.find_spec(module) is not None
     except ImportError:  # a parent package missing
@@ -72,8 +71,8 @@ def _present(module: str) -> bool:
 
 
 def books(module: str, *names: str) -> tuple[str, ...]:
-    """``module.name`` for each name, when the module exists; () before it is written."""
-    return tuple(f"{module}.{name}" for name in names) if _present(module) else ()
+    """``module.name`` for each name: the book's own functions, forbidden like the library's."""
+    return tuple(f"{module}.{name}" for name in names)
 
 
 def if_installed(package: str, *names: str) -> tuple[str, ...]:
