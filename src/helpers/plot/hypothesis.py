@@ -165,7 +165,7 @@ def power_curves(nobs, curves: dict, title: str = "", simulated: dict | None = N
     if not isinstance(curves, dict) or not curves:
         raise ValueError("power_curves: pass a dict label -> power values (one per n), e.g. "
                          "{'d = 0.5': normal_power(0.5, nobs)}.")
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig, ax = plt.subplots(figsize=(8.0, 4.0))
     colors = {}
     for k, (label, power) in enumerate(curves.items()):
         p = _numpy(power).astype(np.float64)
@@ -182,7 +182,7 @@ def power_curves(nobs, curves: dict, title: str = "", simulated: dict | None = N
     if target is not None:
         ax.axhline(float(target), color="grey", linestyle=":", linewidth=1.5, label=f"power {float(target):g}")
     ax.set(xlabel="sample size n", ylabel="power (probability of rejecting H0)", ylim=(0, 1.02), title=title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: no curve hidden behind it
     return fig
 
 
@@ -203,7 +203,8 @@ def pvalue_histogram(pvalues, alpha: float = 0.05, title: str = "") -> plt.Figur
             bar.set_facecolor(PALETTE[1])
     bars[0].set_label(f"p ≤ α = {alpha:g}: a fraction {rejected:.3f} of {len(p)} tests")
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1.2, label="uniform density 1 (p under H0)")
-    ax.set(xlabel="p-value", ylabel="density", xlim=(0, 1), title=title)
+    top = max(1.0, max(bar.get_height() for bar in bars))
+    ax.set(xlabel="p-value", ylabel="density", xlim=(0, 1), ylim=(0, 1.45 * top), title=title)  # room for the legend
     ax.legend(loc="upper right")
     return fig
 
