@@ -49,16 +49,13 @@ from helpers.exercises.spec import Call, Kind, ResultKind
 F64 = torch.float64
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "11_hypothesis_tests_and_evaluation.ipynb"
-ANSWERS = Path("/work/ch11_builders/answers.py")  # the answer cells before the notebook is assembled
 EXERCISES = {exercise.id: exercise for exercise in ch11.EXERCISES}
 ORDER = ["11.t_statistic", "11.bulb_decision", "11.power", "11.paired_ttest", "11.confusion_matrix",
          "11.precision_recall_f1", "11.which_error", "11.stratified_kfold"]
 
 
 def books(module):
-    """The book's module (helpers.stats.hypothesis, ...), or a skip while it is still being written."""
-    if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not written yet")
+    """The book's module (helpers.stats.hypothesis, ...)."""
     return importlib.import_module(module)
 
 
@@ -146,16 +143,12 @@ LIBRARY_ANSWERS = {
     "11.confusion_matrix": confusion_by_sklearn,
     "11.precision_recall_f1": prf_by_sklearn,
     "11.stratified_kfold": stratified_by_sklearn,
+    "11.power": power_by_the_books,  # the power has no library twin here but the book's (statsmodels not installed)
 }
-if importlib.util.find_spec("helpers.stats.hypothesis") is not None:  # the power has no library twin but the book's
-    LIBRARY_ANSWERS["11.power"] = power_by_the_books
 
 
 def test_every_exercise_that_computes_has_a_library_answer_and_forbids_something():
     asking = {e.id for e in ch11.EXERCISES if e.kind is not Kind.CHOICE}
-    if "11.power" not in LIBRARY_ANSWERS:
-        pytest.skip("11.power's only library twin is the book's normal_power: helpers.stats.hypothesis is not written "
-                    "yet, and nothing is forbidden to it until it is")
     assert asking == set(LIBRARY_ANSWERS)
     assert all(e.forbidden for e in ch11.EXERCISES if e.kind is not Kind.CHOICE)
 
@@ -180,10 +173,8 @@ BOOKS_NAMES = {
 
 
 @pytest.mark.parametrize("module", shared.BOOKS_MODULES)
-def test_the_books_names_are_forbidden_and_exist_once_their_module_is_written(module):
-    """The book's references are forbidden by their public names; a module that does not exist yet is left out of the
-    lists (shared.books), and the names are there, and resolve, as soon as it is written."""
-    books(module)
+def test_the_books_names_are_forbidden_and_resolve(module):
+    """The book's references are forbidden by their public names, and every such name resolves."""
     for exercise_id, names in BOOKS_NAMES[module].items():
         dotted = {f"{module}.{name}" for name in names}
         assert dotted <= set(EXERCISES[exercise_id].forbidden), exercise_id
@@ -326,8 +317,8 @@ ROADS = {
     "scikit-learn's KFold in each class": ("11.stratified_kfold", rotated_blocks(lambda m, k: blocks_of(
         [torch.from_numpy(test) for _, test in KFold(k).split(np.zeros(padded(m, k)))], m)),
         "sklearn.model_selection.KFold"),
-    "the book's StratifiedKFold": ("11.stratified_kfold", stratified_by_the_book,  # caught in the __init__ it
-                                   "helpers.stats.model_selection.KFold"),  # inherits from KFold, the first to run
+    "the book's StratifiedKFold": ("11.stratified_kfold", stratified_by_the_book,  # its own __init__ names it
+                                   "helpers.stats.model_selection.StratifiedKFold"),
 }
 
 
@@ -833,35 +824,19 @@ def test_the_screening_numbers_are_true():
 
 def answer_cells() -> dict[str, str]:
     """{exercise id: the answer cell's source}, from the notebook's solutions (a cell with the solution markers,
-    checked in the next cell), else from the builders' answers.py; a skip when neither exists (a clean clone before
-    the chapter is assembled)."""
-    if NOTEBOOK.exists():
-        code = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
-        cells = {}
-        for source, after in zip(code, code[1:]):
-            found = re.search(r"""check\(\s*["'](11\.\w+)["']""", after)
-            if "BEGIN SOLUTION" in source and found:
-                cells[found.group(1)] = source
-        return cells
-    if ANSWERS.exists():
-        namespace: dict = {}
-        exec(compile(ANSWERS.read_text(), str(ANSWERS), "exec"), namespace)
-        return namespace["ANSWERS"]
-    pytest.skip("neither the chapter's notebook nor /work/ch11_builders/answers.py exists")
-
-
-def notebook_stats():
-    """What the notebook's `from helpers import stats` gives the cells: the book's stdtr is given to the reader."""
-    if hasattr(helpers.stats, "stdtr"):
-        return helpers.stats
-    distributions = books(shared.DISTRIBUTIONS)  # written, not re-exported from helpers.stats yet
-    return types.SimpleNamespace(**{name: getattr(helpers.stats, name) for name in dir(helpers.stats)},
-                                 stdtr=distributions.stdtr)
+    checked in the next cell)."""
+    code = [c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
+    cells = {}
+    for source, after in zip(code, code[1:]):
+        found = re.search(r"""check\(\s*["'](11\.\w+)["']""", after)
+        if "BEGIN SOLUTION" in source and found:
+            cells[found.group(1)] = source
+    return cells
 
 
 def load_answer(source: str):
     """Run the cell in the notebook's namespace (torch, math, stats) and return its last top-level def."""
-    namespace = {"torch": torch, "math": math, "stats": notebook_stats()}
+    namespace = {"torch": torch, "math": math, "stats": helpers.stats}
     exec(compile(source, "answer cell", "exec"), namespace)
     last = [node.name for node in ast.parse(source).body if isinstance(node, (ast.FunctionDef, ast.ClassDef))][-1]
     return namespace[last]
@@ -875,9 +850,6 @@ def test_the_answer_cells_are_the_chapters_in_order_with_solution_markers():
 
 
 def test_the_notebook_reaches_stdtr_as_stats_stdtr():
-    if not hasattr(helpers.stats, "stdtr"):
-        pytest.skip("helpers.stats does not export stdtr yet (helpers/stats/__init__.py: from "
-                    "helpers.stats.distributions import stdtr)")
     assert helpers.stats.stdtr is books(shared.DISTRIBUTIONS).stdtr
 
 

@@ -127,7 +127,8 @@ def test_threshold_frame_counts_and_prints_sklearns_precision_and_recall(thresho
     assert line.get_xdata()[0] == threshold
     assert legend(left) == [f"negatives (y = 0): {int((y == 0).sum())}", f"positives (y = 1): {int((y == 1).sum())}",
                             f"threshold {threshold:g}: flag score ≥ {threshold:g}"]
-    assert left.get_xlabel() == "score" and left.get_ylabel() == "number of examples"
+    assert left.get_xlabel() == "score" and left.get_ylabel() == "number of examples (symlog)"
+    assert left.get_yscale() == "symlog"
     assert right.get_xlabel() == "predicted label" and right.get_ylabel() == "true label"
     assert fig.get_layout_engine() is None
     assert renders(fig)

@@ -149,8 +149,10 @@ def threshold_frame(scores, y_true, threshold: float, bins: int = 30) -> plt.Fig
     left.hist(s[y == 1], bins=edges, color=PALETTE[1], alpha=0.6, label=f"positives (y = 1): {int(np.sum(y == 1))}")
     left.axvline(t, color="black", linestyle="--", linewidth=1.5, label=f"threshold {t:g}: flag score ≥ {t:g}")
     top = max(np.histogram(s[y == c], bins=edges)[0].max(initial=0) for c in (0, 1))
-    left.set(xlabel="score", ylabel="number of examples", title="scores by true class", ylim=(0, 1.45 * top + 1))
-    left.legend(loc="upper left", fontsize=8, ncols=2)  # above the bars: the headroom keeps it off them
+    left.set_yscale("symlog", linthresh=1)  # counts of 1-3 stay visible beside bars of hundreds
+    left.set(xlabel="score", ylabel="number of examples (symlog)", title="scores by true class",
+             ylim=(0, 12 * top + 1))
+    left.legend(loc="upper left", fontsize=8, ncols=2, framealpha=1)  # above the bars: the headroom keeps it off them
     counts = np.array([[tn, fp], [fn, tp]], dtype=np.float64)
     texts = [[f"TN {tn}", f"FP {fp}"], [f"FN {fn}", f"TP {tp}"]]
     _heatmap(right, counts, texts, [0, 1], float(len(s)), None)

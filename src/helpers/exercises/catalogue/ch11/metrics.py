@@ -214,8 +214,8 @@ def _tensor_ratio(num, den) -> float:
     return (torch.tensor(float(num), dtype=torch.float64) / den).item()
 
 
-def _prf_with(swapped=False, arithmetic=False, harmonic=False, nan_division=False, zero_always=False,
-              accuracy=False, positive=1):
+def _prf_with(swapped=False, arithmetic=False, harmonic=False, harmonic_guarded=False, f1_follows=False,
+              nan_division=False, zero_always=False, accuracy=False, specificity=False, positive=1):
     """precision_recall_f1 with one of the known mistakes."""
 
     def answer(y_true, y_pred, zero_division=0.0):
@@ -226,13 +226,38 @@ def _prf_with(swapped=False, arithmetic=False, harmonic=False, nan_division=Fals
         p, r, f1 = _ratio(tp, tp + fp, zd), _ratio(tp, tp + fn, zd), _ratio(2 * tp, 2 * tp + fp + fn, zd)
         if accuracy:
             p = float((y_true == y_pred).double().mean())
+        if specificity:  # TN / (TN + FP): the recall of the negatives
+            tn = int(((y_pred != positive) & (y_true != positive)).sum())
+            r = _ratio(tn, tn + fp, zd)
         if arithmetic:
             f1 = (p + r) / 2
         if harmonic:
             f1 = _tensor_ratio(2 * p * r, p + r) if not math.isnan(p + r) else NAN
+        if harmonic_guarded:  # 2 P R / (P + R), falling back on zero_division where P + R = 0
+            f1 = 2 * p * r / (p + r) if p + r != 0 else float(zd)
+        if f1_follows and (tp + fp == 0 or tp + fn == 0):  # F1 undefined as soon as P or R is
+            f1 = float(zd)
         return (r, p, f1) if swapped else (p, r, f1)
 
     return answer
+
+
+_CLOSE = close(rtol=1e-12, atol=1e-12)
+
+
+def _prf_compare(expected, got) -> Mismatch | None:
+    """Item by item within 1e-12; a float32 (or float16) tensor item that misses is told to be a Python float: torch's
+    division of integer counts gives float32, which rounds 0.6 to 0.6000000238."""
+    mismatch = _CLOSE(expected, got)
+    if mismatch is None or mismatch.item is None or not isinstance(got, (tuple, list)):
+        return mismatch
+    value = got[mismatch.item]
+    if isinstance(value, torch.Tensor) and value.is_floating_point() and value.dtype != torch.float64:
+        return Mismatch(f"returned {describe(value)}, not a Python float: return Python floats. "
+                        f"Dividing integer tensors gives {str(value.dtype).replace('torch.', '')}, which rounds the "
+                        "ratio (0.6 becomes 0.6000000238); divide Python ints instead (int(tensor.sum()) for each "
+                        "count), or call float(...) on float64 values", mismatch.item, ResultKind.WRONG_TYPE)
+    return mismatch
 
 
 PRECISION_RECALL_F1 = Exercise(
@@ -250,7 +275,7 @@ PRECISION_RECALL_F1 = Exercise(
     ),
     reference=_precision_recall_f1,
     cases=_prf_cases,
-    compare=close(rtol=1e-12, atol=1e-12),
+    compare=_prf_compare,
     forbidden=PRECISION_RECALL,
     instead="Count TP, FP and FN with comparisons and .sum(), then divide, with zero_division where a denominator is "
     "0: no sklearn.metrics precision_score / recall_score / f1_score / precision_recall_fscore_support, nor the "
@@ -277,12 +302,22 @@ PRECISION_RECALL_F1 = Exercise(
         "0.0.": _prf_with(zero_always=True),
         "The accuracy (TP + TN) / N came back as the precision: precision counts only the predicted positives, "
         "TP / (TP + FP).": _prf_with(accuracy=True),
+        "The recall came out as TN / (TN + FP), the share of the actual NEGATIVES predicted negative (the "
+        "specificity): recall is about the positives, TP / (TP + FN), the share of the actual positives that were "
+        "found.": _prf_with(specificity=True),
         "The positive class was taken to be 0: it is 1 (sklearn's pos_label=1), so TP counts the samples predicted "
         "1 that are 1.": _prf_with(positive=0),
         "F1 came from 2 P R / (P + R) of the values after zero_division: that is 0 / 0 when P = R = 0 (no true "
         "positive but some FP and FN: F1 is 0 there), and nan when zero_division = nan stands for an undefined "
         "precision. Use the counts: 2 TP / (2 TP + FP + FN), zero_division only when TP + FP + FN = 0.": _prf_with(
             harmonic=True),
+        "F1 came from 2 P R / (P + R), with zero_division where P + R = 0: with no true positive but some FP and FN, "
+        "P = R = 0 and F1 = 2 TP / (2 TP + FP + FN) = 0, a defined value, not zero_division; and a nan precision "
+        "(zero_division = nan) makes 2 P R / (P + R) nan where F1 is defined. Use the counts: zero_division only when "
+        "TP + FP + FN = 0.": _prf_with(harmonic_guarded=True),
+        "F1 took the value zero_division whenever precision or recall was 0 / 0: F1 = 2 TP / (2 TP + FP + FN) stays "
+        "defined as long as TP + FP + FN > 0 (nothing predicted positive but 3 actual positives: F1 = 0 / 3 = 0). Only "
+        "TP + FP + FN = 0 makes it 0 / 0.": _prf_with(f1_follows=True),
     },
 )
 

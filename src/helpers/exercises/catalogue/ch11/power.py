@@ -81,12 +81,17 @@ POWER_EXERCISE = Exercise(
         "probability of rejecting H0 when H1 holds.": lambda: 1 - _power(),
         "That is alpha, the probability of rejecting when H0 is TRUE (the type I error rate): the power is the "
         "probability of rejecting when the mean is d standard deviations above mu0.": lambda: ALPHA,
-        "The shift was d n: under H1 the z statistic's mean is d sqrt(n), the effect in units of the standard error "
-        "sigma / sqrt(n).": lambda: _power(shift=EFFECT * NOBS),
+        "A power of (almost) 1 is too good for d = 0.5 and n = 20. Two mistakes give it: a shift of d n, where under "
+        "H1 the z statistic's mean is d sqrt(n), the effect in units of the standard error sigma / sqrt(n); or a "
+        "critical value with the wrong sign, Phi^{-1}(alpha) < 0, where the test rejects above Phi^{-1}(1 - alpha) > "
+        "0, the point with probability alpha above it under H0.": lambda: _power(shift=EFFECT * NOBS),
         "The shift was d / sqrt(n): the standard error is sigma / sqrt(n), so the effect in standard errors is d "
         "sqrt(n), which grows with n.": lambda: _power(shift=EFFECT / math.sqrt(NOBS)),
         "The shift was d alone: in units of the standard error sigma / sqrt(n) the effect is d sqrt(n), not d.": (
             lambda: _power(shift=EFFECT)),
+        "The shift went the wrong way, 1 - Phi(c + d sqrt(n)): with H1: mu > mu0 the statistic's distribution moves "
+        "right, to N(d sqrt(n), 1), so P(z > c) = 1 - Phi(c - d sqrt(n)), more than alpha.": (
+            lambda: _power(shift=-EFFECT * math.sqrt(NOBS))),
         "The shift was d sqrt(n - 1): with sigma known the standard error of the mean is sigma / sqrt(n), so the "
         "shift is d sqrt(n).": lambda: _power(shift=EFFECT * math.sqrt(NOBS - 1)),
         "That is the one-sample t-test's power (sigma estimated, the noncentral t with n - 1 degrees of freedom): "

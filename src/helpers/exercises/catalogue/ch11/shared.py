@@ -99,6 +99,7 @@ T_TESTS = (
                   "statsmodels.stats.weightstats.DescrStatsW.ttest_mean",
                   "statsmodels.stats.weightstats.DescrStatsW.ztest_mean"),
     *books(HYPOTHESIS, *BOOKS_TESTS),
+    f"{HYPOTHESIS}.ttests._one_sample",  # the private function every t-test of the book's calls
 )
 
 # The power of a z-test (and of the t-test): statsmodels' where it is installed, and the book's.

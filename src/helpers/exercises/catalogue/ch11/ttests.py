@@ -115,6 +115,8 @@ T_STATISTIC = Exercise(
         "mean is s^2 / n).": _t_with(root_n=False),
         "The variance s^2 took the place of the standard deviation s: the standard error is s / sqrt(n), the square "
         "root of s^2 / n.": _t_with(variance=True),
+        "The standard error is the square root of s^2 / n: divide by sqrt(s^2 / n) = s / sqrt(n), not by s^2 / n.":
+            _t_with(variance=True, root_n=False),
         "The sign was dropped (|t|): a sample mean below popmean gives a negative t, and a one-sided test needs "
         "that sign.": _t_with(absolute=True),
         "The sign is flipped: t = (mean - popmean) / SE, the sample's mean minus the hypothesised one.": _t_with(
@@ -164,7 +166,7 @@ def _paired_cases() -> list[Case]:
 
 
 def _paired_with(sd_offset=1, df_offset=-1, tails=2.0, normal=False, doubled_cdf=False, reversed_=False,
-                 unpaired=False):
+                 unpaired=False, se_n_minus_1=False):
     """The paired test with one of the known mistakes; the right one with the defaults."""
 
     def answer(a, b):
@@ -174,7 +176,8 @@ def _paired_with(sd_offset=1, df_offset=-1, tails=2.0, normal=False, doubled_cdf
             t, df = (a.mean() - b.mean()) / (pooled * 2 / n).sqrt(), 2 * n - 2
         else:
             d = b - a if reversed_ else a - b
-            t, df = d.mean() / (_sample_sd(d, sd_offset) / math.sqrt(n)), n + df_offset
+            root = math.sqrt(n - 1) if se_n_minus_1 else math.sqrt(n)
+            t, df = d.mean() / (_sample_sd(d, sd_offset) / root), n + df_offset
         value = t.item()
         if normal:
             p = 2 * normal_cdf(-abs(value))
@@ -223,8 +226,12 @@ PAIRED_TTEST = Exercise(
             _paired_with(unpaired=True)),
         "The standard deviation of the differences has divisor n: the t statistic uses the sample standard "
         "deviation, divisor n - 1 (torch's d.std()).": _paired_with(sd_offset=0),
-        "The differences were taken as b - a: the statistic of a - b has the opposite sign (the p-value is the "
-        "same). a first: a positive t says that a scores higher.": _paired_with(reversed_=True),
+        "The statistic has the wrong sign: the differences were taken as b - a, or the sign was dropped (|t|). Take "
+        "d = a - b and keep the sign of mean(d): a positive t says that a scores higher (the p-value is the same).":
+            _paired_with(reversed_=True),
+        "The standard error was s_d / sqrt(n - 1), the lecture notes' slip of example 1 (section 11.4): with s_d the "
+        "sample standard deviation (divisor n - 1), the standard error of the mean is s_d / sqrt(n).":
+            _paired_with(se_n_minus_1=True),
         "That is a one-sided p-value, one tail P(T <= -|t|): the two-sided test counts both tails, 2 P(T <= -|t|).": (
             _paired_with(tails=1.0)),
         "The p-value came from the normal distribution, 2 Phi(-|t|): the statistic follows Student's t with n - 1 "
