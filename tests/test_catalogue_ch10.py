@@ -17,7 +17,6 @@ import scipy.stats
 import torch
 import torch.nn.functional as F
 from catalogue_support import (
-    assert_every_mistake_named,
     assert_listed_in_order,
     assert_public_and_hidden_cases,
     correct,
@@ -55,39 +54,16 @@ def books(module):
 
 
 def test_the_chapter_lists_its_exercises_in_order_with_three_kinds():
-    in_catalogue = of_chapter("10")
-    if "ch10" not in CHAPTERS:  # not registered yet: nothing of it in the catalogue, and its own list in order
-        assert in_catalogue == []
-        in_catalogue = ch10.EXERCISES
-    assert_listed_in_order(ch10.EXERCISES, in_catalogue, ORDER)
+    assert "ch10" in CHAPTERS
+    assert_listed_in_order(ch10.EXERCISES, of_chapter("10"), ORDER)
 
 
 def test_every_exercise_that_computes_has_four_or_more_public_cases_and_a_hidden_one():
     assert_public_and_hidden_cases(ch10.EXERCISES)
 
 
-@pytest.mark.parametrize("exercise_id", ORDER)
-def test_every_known_mistake_is_named_on_the_public_cases_alone(exercise_id):
-    """What tests/test_catalogue.py asks of the strict chapters, here before the chapter is registered."""
-    assert_every_mistake_named(EXERCISES[exercise_id])
-
-
-@pytest.mark.parametrize("exercise_id", ORDER)
-def test_the_entries_have_distinct_labels_and_deterministic_cases_that_leave_the_global_generator_alone(exercise_id):
-    exercise = EXERCISES[exercise_id]
-    labels = [case.label for case in exercise.cases()]
-    assert len(set(labels)) == len(labels)
-    state = torch.get_rng_state()
-    for a, b in zip(exercise.cases(), exercise.cases()):
-        for x, y in zip(a.args, b.args):
-            assert type(x) is type(y) and (torch.equal(x, y) and x.dtype == y.dtype if isinstance(x, torch.Tensor)
-                                           else x == y), a.label
-    assert torch.equal(torch.get_rng_state(), state)
-
-
-def test_the_choice_explains_every_option():
+def test_the_choice_takes_a_letter_and_no_option_stands_out_by_its_length():
     exercise = EXERCISES["10.averaged_bce"]
-    assert set(exercise.options) == {exercise.reference(), *(wrong() for wrong in exercise.wrong.values())}
     assert exercise.reference() == "b" and elbo.AVERAGED_QUESTION in exercise.prompt
     assert run(exercise, lambda: " (B) ").outcome is Outcome.CORRECT
     lengths = [len(text) for text in exercise.options.values()]

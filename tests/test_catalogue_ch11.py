@@ -24,7 +24,6 @@ import scipy.special
 import scipy.stats
 import torch
 from catalogue_support import (
-    assert_every_mistake_named,
     assert_listed_in_order,
     assert_public_and_hidden_cases,
     correct,
@@ -67,38 +66,14 @@ def public(exercise):
 
 
 def test_the_chapter_lists_its_exercises_in_order_with_three_kinds():
-    in_catalogue = of_chapter("11")
-    if "ch11" not in CHAPTERS:  # not registered: nothing of it in the catalogue, and its own list in order
-        assert in_catalogue == []
-        in_catalogue = ch11.EXERCISES
-    assert_listed_in_order(ch11.EXERCISES, in_catalogue, ORDER)
+    assert "ch11" in CHAPTERS
+    assert_listed_in_order(ch11.EXERCISES, of_chapter("11"), ORDER)
     assert [EXERCISES[i].kind for i in ORDER] == [Kind.IMPLEMENT, Kind.CHOICE, Kind.NUMBER, Kind.IMPLEMENT,
                                                   Kind.IMPLEMENT, Kind.IMPLEMENT, Kind.CHOICE, Kind.IMPLEMENT]
 
 
 def test_every_exercise_that_computes_has_four_or_more_public_cases_and_a_hidden_one():
     assert_public_and_hidden_cases(ch11.EXERCISES)
-
-
-@pytest.mark.parametrize("exercise_id", ORDER)
-def test_every_known_mistake_is_named_on_the_public_cases_alone(exercise_id):
-    """What tests/test_catalogue.py asks of the strict chapters, here whether or not the chapter is registered."""
-    assert_every_mistake_named(EXERCISES[exercise_id])
-
-
-@pytest.mark.parametrize("exercise_id", ORDER)
-def test_the_entries_have_distinct_labels_and_deterministic_cases_that_leave_the_global_generator_alone(exercise_id):
-    exercise = EXERCISES[exercise_id]
-    labels = [case.label for case in exercise.cases()]
-    assert len(set(labels)) == len(labels)
-    state = torch.get_rng_state()
-    for a, b in zip(exercise.cases(), exercise.cases()):
-        for x, y in zip(a.args, b.args):
-            if isinstance(x, torch.Tensor):
-                assert x.dtype == y.dtype and torch.equal(x, y), a.label
-            else:
-                assert type(x) is type(y) and (x == y or (x != x and y != y)), a.label  # nan == nan here
-    assert torch.equal(torch.get_rng_state(), state)
 
 
 # ---- the library answers: right when allowed, worth nothing under the exercise's forbidden list ----------------
