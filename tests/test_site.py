@@ -5,61 +5,12 @@ slider changes its figure and the launch links point at the right notebooks."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
-import re
-import shutil
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
+from site_support import CHAPTER_PAGES, CHAPTERS, EXTERNAL, FRONT_PAGES, REPO, visit
 
 pytestmark = pytest.mark.site
-
-ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
-STATIC = ROOT / "book" / "_static"  # the book's own CSS, JavaScript and favicon
-REPO = "dl-book/interactive-deep-learning"
-CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
-EDITIONS = ("chapters", "solutions")  # the student edition and the worked solutions
-CHAPTER_PAGES = [f"{edition}/{stem}" for stem in CHAPTERS for edition in EDITIONS]
-FRONT_PAGES = ["index", "book/intro", "book/how_to_use", "book/notation", "book/glossary", "book/references",
-               "search", "genindex"]
-VIEWPORT = {"width": 1280, "height": 800}  # a common laptop screen: code must fit on it
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
-EXTERNAL = re.compile(
-    r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc\s*=\s*["']?(?:https?:)?//"""
-    r"""|<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?//"""
-    r"""|@import\s+(?:url\()?["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//""",
-    re.IGNORECASE,
-)
-
-
-@pytest.fixture(scope="module")
-def site() -> Path:
-    """Build the book exactly as `make book` does (cached execution makes a rebuild fast)."""
-    env = {k: v for k, v in os.environ.items() if k != "HELPERS_STRICT"}
-    env["HELPERS_PROGRESS"] = "0"
-    jb = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jb), "build", str(ROOT), "--warningiserror", "--keep-going"]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, "the site build failed (warnings are errors):\n" + log[-6000:]
-    # Sphinx copies html_static_path only when it writes a page: after an edit to book/_static alone, a cached
-    # build says "no targets are out of date" and keeps the old copies. Then rebuild every page.
-    copies = {f: HTML / "_static" / f.name for f in STATIC.iterdir()}
-    stale = [f for f, copy in copies.items() if not copy.exists() or copy.read_bytes() != f.read_bytes()]
-    if stale:
-        result = subprocess.run([*command, "--all"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
-        assert result.returncode == 0, "the site build failed:\n" + (result.stdout + result.stderr)[-6000:]
-    return HTML
 
 
 def page(site: Path, name: str) -> str:
@@ -110,79 +61,6 @@ def test_bibliography_is_rendered(site):
 
 
 # ---- in a browser ------------------------------------------------------------------------------
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a browser that closes a connection early is not a failure of the site
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    httpd = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        message = "Chromium is not installed (apt-get install -y chromium); the browser test needs it."
-        if os.environ.get("CI"):
-            pytest.fail(message + " CI must install it (.ci/run does, as root).")
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-def console_problem(message) -> str | None:
-    """A console message that is an error: console.error and console.warn (the themes report misconfiguration
-    with them, e.g. "Got invalid theme mode"), failed assertions, and Chromium's own resource errors."""
-    if message.type in ("error", "warning", "assert"):
-        where = message.location.get("url", "")
-        return f"console.{message.type}: {message.text[:300]}" + (f" ({where})" if where else "")
-    return None
-
-
-@pytest.fixture
-def tab(browser, server):
-    """A fresh browser tab at 1280 x 800 that records every request and every page error, console error or
-    warning and failed response; a test that ends with any of them fails, whatever it checked."""
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.requests, page.problems = [], []
-    page.on("request", lambda request: page.requests.append(request.url))
-    page.on("pageerror", lambda error: page.problems.append(f"uncaught {error.name}: {error.message[:300]}"))
-    page.on("console", lambda message: (problem := console_problem(message)) and page.problems.append(problem))
-    page.on("response", lambda response: response.status >= 400
-            and page.problems.append(f"HTTP {response.status} for {response.url}"))
-    yield page
-    outside = [u for u in page.requests if not u.startswith((server, "data:", "blob:", "about:"))]
-    problems = page.problems
-    context.close()
-    assert not outside, f"requests left 127.0.0.1: {outside[:10]}"
-    assert not problems, "JavaScript errors in the browser:\n" + "\n".join(problems[:20])
-
-
-def visit(tab, server: str, name: str) -> None:
-    """Open a page and wait until it is done: loaded, its network quiet and, on a chapter, its math typeset."""
-    tab.goto(f"{server}/{name}.html")
-    tab.wait_for_load_state("networkidle")
-    if name.startswith(EDITIONS):
-        tab.wait_for_selector("mjx-container", state="attached", timeout=30_000)
-        tab.evaluate("() => window.MathJax.startup.promise")  # resolves when the first typesetting is done
-    tab.wait_for_timeout(300)  # late timers of the themes' scripts
 
 
 @pytest.mark.parametrize("name", FRONT_PAGES + CHAPTER_PAGES)
