@@ -20,7 +20,7 @@ help:
 	@echo "make test     lint, unit tests, notebooks (nbval), release sync, site build and browser test"
 	@echo "make release  regenerate chapters/ (student edition) from solutions/"
 	@echo "make grade SUBMISSIONS=dir [OUT=results]  grade a class's notebooks"
-	@echo "make bench    time each notebook, the cached site rebuild and the test suite"
+	@echo "make bench [ONLY=grader,optim]  every budget of the issues with its measured value (all: long)"
 	@echo "make clean    remove _build and caches (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -53,10 +53,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests solutions chapters
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=10
 
 bench: $(STAMP)
-	$(BIN)/python tests/bench.py
+	$(BIN)/python tests/bench.py $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache

@@ -1,240 +1,200 @@
-"""`make bench`: measured timings (not tests). Prints one line per measurement.
+"""`make bench`: every performance budget the issues set, each with its measured value (measurements, not tests).
 
-- each notebook executed in a fresh kernel (solutions in strict mode, chapters in student mode);
-- a cached `jupyter-book build` with nothing changed;
-- the unit tests;
-- one step of each helpers.optim optimizer vs torch.optim's;
-- helpers.nn.conv.conv2d (unfold + matmul) forward + backward vs F.conv2d, on one thread;
-- helpers.nn.recurrent.LSTM forward + backward vs nn.LSTM, on one thread;
-- the grader: 30 submissions of chapter 1 with -j 2, and its overhead per submission beyond executing the
-  notebook (grading one submission minus executing the same notebook in the grader's kernel settings).
+    python tests/bench.py                      # everything (long: each notebook twice, a fresh-clone `make test`)
+    python tests/bench.py --only grader,optim  # some measurements (names: --list)
+    python tests/bench.py --only notebooks --chapters 06,07
+
+BUDGETS below is the one list of budgets: the issue that sets it, what, the limit and its unit, and the
+measurement (and its key) that gives the value. The measurements are small functions in bench_book.py (the
+notebooks, the site, the grader, the whole suite) and bench_references.py (the book's reference
+implementations against torch and sklearn); each runs once and serves every budget that needs it. A line
+per budget as soon as its measurement is done, then a table of all; the exit status is 1 if any is over.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import shutil
-import subprocess
 import sys
-import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # one torch thread here and in the kernels (DESIGN.md's budget)
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ["HELPERS_PROGRESS"] = "0"
 
-from helpers.exercises.grading import Settings, grade
-from helpers.exercises.grading.submission import grade_submission
+from bench_book import (  # noqa: E402
+    cached_rebuild,
+    chapter_numbers,
+    clean_clone_suite,
+    grader,
+    notebook,
+    notebook_times,
+    page_weights,
+)
+from bench_references import (  # noqa: E402
+    Measured,
+    attention_steps,
+    conv2d_gpu_steps,
+    conv2d_steps,
+    lstm_steps,
+    optimizer_steps,
+    rbm_epochs,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def execute(path: Path, strict: str) -> float:
-    os.environ["HELPERS_STRICT"] = strict
-    os.environ["HELPERS_PROGRESS"] = "0"
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - start
-
-
-def timed(command: list[str], env: dict | None = None) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True, capture_output=True, env=env)
-    return time.perf_counter() - start
-
-
-def grading(tmp: Path) -> None:
-    source = ROOT / "solutions" / "01_learning_and_estimation.ipynb"
-    one = tmp / "one"
-    one.mkdir()
-    shutil.copy(source, one / "student.ipynb")
-    grade_submission(one / "student.ipynb", one, "01", Settings())  # warm, as a worker is
-    record = grade_submission(one / "student.ipynb", one, "01", Settings())
-    overhead = record.seconds - record.cells_seconds
-    print(f"grader overhead per submission: {overhead:.1f} s beyond the {record.cells_seconds:.1f} s of the "
-          f"student's cells (budget 3 s)", flush=True)
-
-    klass = tmp / "class"
-    klass.mkdir()
-    for n in range(30):
-        shutil.copy(source, klass / f"student{n:02d}.ipynb")
-    start = time.perf_counter()
-    grade(klass, tmp / "results", jobs=2, log=lambda line: None)
-    print(f"grading 30 chapter-1 submissions with -j 2: {time.perf_counter() - start:.0f} s (budget 180 s)",
-          flush=True)
+MEASUREMENTS: dict[str, Callable[..., dict[str, Measured]]] = {  # in the order a full run takes them
+    "optim": optimizer_steps,
+    "conv2d": conv2d_steps,
+    "conv2d-gpu": conv2d_gpu_steps,
+    "lstm": lstm_steps,
+    "attention": attention_steps,
+    "rbm": rbm_epochs,
+    "grader": grader,
+    "notebooks": notebook_times,
+    "site": cached_rebuild,
+    "pages": page_weights,
+    "suite": clean_clone_suite,
+}
 
 
-def optimizer_steps(repeats: int = 200) -> None:
-    """One step() of each helpers.optim optimizer vs torch.optim's (foreach=False), MLP 64-512-128-10 (~100k)."""
-    import torch
+@dataclass(frozen=True)
+class Budget:
+    """One budget: ``issue`` sets it ("what" under ``limit`` ``unit``); ``measure`` = (measurement, key)."""
 
-    from helpers import optim
+    issue: str
+    what: str
+    limit: float
+    unit: str  # "s", "min", "MB" or "x" (ours / the library's time)
+    measure: tuple[str, str]
 
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(64, 512), torch.nn.Tanh(), torch.nn.Linear(512, 128),
-                                torch.nn.Tanh(), torch.nn.Linear(128, 10))
-    for p in model.parameters():
-        p.grad = torch.randn_like(p)
-    options = {"SGD": {"lr": 0.01, "momentum": 0.9}, "Adagrad": {}, "RMSprop": {}, "Adam": {}, "AdamW": {}}
-
-    def per_step_ms(optimizer: torch.optim.Optimizer) -> float:
-        for _ in range(10):  # warm up (and create the state)
-            optimizer.step()
-        start = time.perf_counter()
-        for _ in range(repeats):
-            optimizer.step()
-        return 1e3 * (time.perf_counter() - start) / repeats
-
-    for name, kwargs in options.items():
-        ours = per_step_ms(getattr(optim, name)(model.parameters(), **kwargs))
-        theirs = per_step_ms(getattr(torch.optim, name)(model.parameters(), foreach=False, **kwargs))
-        print(f"optim {name}: ours {ours:.3f} ms vs torch {theirs:.3f} ms (ratio {ours / theirs:.2f}, budget 3x)",
-              flush=True)
+    def verdict(self, measured: Measured) -> str:
+        if measured.value is None:
+            return "not measured"
+        return "PASS" if measured.value <= self.limit else "OVER"
 
 
-def best_ms(steps: dict, repeats: int, rounds: int) -> dict:
-    """{name: one step, a callable} -> {name: ms per step}: each warmed up once, then ``rounds`` interleaved rounds
-    of ``repeats`` steps each, the best round of each kept (the least disturbed by other load)."""
-    for step in steps.values():  # warm up
-        step()
-    best = dict.fromkeys(steps, float("inf"))
-    for _ in range(rounds):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            for _ in range(repeats):
-                step()
-            best[name] = min(best[name], 1e3 * (time.perf_counter() - start) / repeats)
-    return best
+# The issue that asks for each chapter's notebook budget, "under 45 s" per edition (DESIGN.md says it for all).
+NOTEBOOK_ISSUES = {"01": "2, 8", "02": "3, 8", "03": "3, 8", "04": "9", "05": "10", "06": "11", "07": "12",
+                   "08": "13", "09": "14", "10": "15", "11": "16"}
+OPTIMIZERS = ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW")
+CONV_CHAPTER = "batch 64, 1->16->32 channels, 8x8, 3x3"
+CONV_LARGE = "batch 32, 64->64 channels, 32x32, 3x3"
+
+BUDGETS: list[Budget] = [
+    Budget("2", "a cached `make book` rebuild", 30, "s", ("site", "rebuild")),
+    Budget("2", "`make test` on a fresh machine, including the installs", 20, "min", ("suite", "make test")),
+    *[Budget(NOTEBOOK_ISSUES.get(n, "DESIGN"), f"{folder}/{notebook('solutions', n).stem} executes", 45, "s",
+             ("notebooks", f"{folder}/{n}")) for n in chapter_numbers() for folder in ("solutions", "chapters")],
+    Budget("4", "grader's overhead per submission beyond executing the notebook", 3, "s", ("grader", "overhead")),
+    Budget("4", "30 submissions of chapter 1 graded with -j 2", 180, "s", ("grader", "class")),
+    *[Budget("9", f"optim.{name} step vs torch.optim's (foreach off), 100k parameters", 3, "x",
+             ("optim", name)) for name in OPTIMIZERS],
+    Budget("11", f"conv2d fwd+bwd vs F.conv2d, CPU, {CONV_CHAPTER}", 3, "x", ("conv2d", "chapter")),
+    Budget("11", f"conv2d fwd+bwd vs F.conv2d, CPU, {CONV_LARGE}", 3, "x", ("conv2d", "large")),
+    Budget("11", f"conv2d fwd+bwd vs F.conv2d, GPU, {CONV_CHAPTER}", 3, "x", ("conv2d-gpu", "chapter")),
+    Budget("11", f"conv2d fwd+bwd vs F.conv2d, GPU, {CONV_LARGE}", 3, "x", ("conv2d-gpu", "large")),
+    Budget("12", "LSTM fwd+bwd vs nn.LSTM, T=50, batch 64, input 2, hidden 32", 3, "x",
+           ("lstm", "chapter")),
+    Budget("12", "LSTM fwd+bwd vs nn.LSTM, T=100, batch 32, input 64, hidden 128", 3, "x",
+           ("lstm", "large")),
+    # Issues 13 and 14 set no budget for these; their closing notes added the timings to `make bench`, 13's with
+    # "budget 3x". The same 3x as the other references applies to both.
+    Budget("13 note", "MultiheadAttention fwd+bwd vs torch's, batch 64, L=8, E=32, 4 heads", 3, "x",
+           ("attention", "chapter")),
+    Budget("13 note", "MultiheadAttention fwd+bwd vs torch's, batch 16, L=128, E=128, 8 heads", 3, "x",
+           ("attention", "large")),
+    Budget("14 note", "BernoulliRBM epoch vs sklearn's, 1079 binarised digits, 100 hidden", 3, "x", ("rbm", "epoch")),
+    Budget("17", "heaviest chapter page: HTML with explorer frames, and figures", 5, "MB", ("pages", "page")),
+    Budget("17", "heaviest chapter page on a first visit (+ theme, MathJax, search index)", 5, "MB",
+           ("pages", "first visit")),
+    Budget("17", "`make test` from a clean clone, all eleven chapters, 2 cores", 25, "min", ("suite", "make test")),
+]
 
 
-def conv2d_steps(rounds: int = 7) -> None:
-    """helpers.nn.conv.conv2d forward + backward vs F.conv2d, one thread, float32, 3x3 kernels with padding 1:
-    batch 64 of 8x8 through 1 -> 16 -> 32 channels, and batch 32 of 32x32 through 64 -> 64 (input gradient too)."""
-    import torch
-    import torch.nn.functional as F
-
-    from helpers.nn.conv import conv2d
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    cases = {"batch 64, 1->16->32 channels, 8x8": (torch.randn(64, 1, 8, 8), [(1, 16), (16, 32)], 30),
-             "batch 32, 64->64 channels, 32x32": (torch.randn(32, 64, 32, 32, requires_grad=True), [(64, 64)], 2)}
-    def step(conv, x: torch.Tensor, layers: list) -> None:
-        for weight, bias in layers:
-            x = conv(x, weight, bias, padding=1)
-        x.sum().backward()
-
-    for name, (x, channels, repeats) in cases.items():
-        layers = [(torch.randn(o, i, 3, 3).requires_grad_(), torch.randn(o).requires_grad_()) for i, o in channels]
-        best = best_ms({conv: partial(step, conv, x, layers) for conv in (conv2d, F.conv2d)}, repeats, rounds)
-        ours, theirs = best[conv2d], best[F.conv2d]
-        print(f"conv2d {name}: ours {ours:.2f} ms vs F.conv2d {theirs:.2f} ms per forward+backward "
-              f"(ratio {ours / theirs:.2f}, budget 3x)", flush=True)
-    torch.set_num_threads(threads)
+def shown(value: float | None, unit: str) -> str:
+    """A measured value with its unit: "1.32x", "41.3 s", "4.87 MB", "12.4 min"; "-" when there is none."""
+    if value is None:
+        return "-"
+    return f"{value:.2f}x" if unit == "x" else f"{value:.{2 if unit == 'MB' else 1}f} {unit}"
 
 
-def lstm_steps(rounds: int = 7) -> None:
-    """helpers.nn.recurrent.LSTM forward + backward vs nn.LSTM (the same weights), one thread, float32, a training
-    step on data (no input gradient): T=50, batch 64, input 2, hidden 32 (the chapter's), and T=100, batch 32,
-    input 64, hidden 128."""
-    import torch
-
-    from helpers.nn.recurrent import LSTM
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    cases = {"T=50, batch 64, input 2, hidden 32": (50, 64, 2, 32, 20),
-             "T=100, batch 32, input 64, hidden 128": (100, 32, 64, 128, 3)}
-
-    def step(lstm, x: torch.Tensor) -> None:
-        output, (h, c) = lstm(x)
-        output.sum().backward()
-
-    for name, (steps, batch, inputs, hidden, repeats) in cases.items():
-        theirs = torch.nn.LSTM(inputs, hidden)
-        ours = LSTM(inputs, hidden)
-        ours.load_state_dict(theirs.state_dict())
-        x = torch.randn(steps, batch, inputs)
-        best = best_ms({lstm: partial(step, lstm, x) for lstm in (ours, theirs)}, repeats, rounds)
-        print(f"LSTM {name}: ours {best[ours]:.2f} ms vs nn.LSTM {best[theirs]:.2f} ms per forward+backward "
-              f"(ratio {best[ours] / best[theirs]:.2f}, budget 3x)", flush=True)
-    torch.set_num_threads(threads)
+def limit(budget: Budget) -> str:
+    return f"{budget.limit:g}x" if budget.unit == "x" else f"{budget.limit:g} {budget.unit}"
 
 
-def attention_steps(rounds: int = 7) -> None:
-    """helpers.nn.attention.MultiheadAttention forward + backward vs nn.MultiheadAttention (the same weights), one
-    thread, float32, self-attention with a causal mask: batch 64, L=8, E=32, 4 heads (chapter 8's reversal), and
-    batch 16, L=128, E=128, 8 heads."""
-    import torch
-
-    from helpers.nn.attention import MultiheadAttention
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    cases = {"batch 64, L=8, E=32, 4 heads": (64, 8, 32, 4, 50),
-             "batch 16, L=128, E=128, 8 heads": (16, 128, 128, 8, 5)}
-
-    for name, (batch, length, width, heads, repeats) in cases.items():
-        theirs = torch.nn.MultiheadAttention(width, heads, batch_first=True)
-        ours = MultiheadAttention(width, heads, batch_first=True)
-        ours.load_state_dict(theirs.state_dict())
-        x = torch.randn(batch, length, width)
-        mask = torch.ones(length, length, dtype=torch.bool).triu(1)  # True = blocked, as in torch
-
-        def step(module, x=x, mask=mask) -> None:
-            module(x, x, x, attn_mask=mask, need_weights=False)[0].sum().backward()
-
-        best = best_ms({module: partial(step, module) for module in (ours, theirs)}, repeats, rounds)
-        print(f"MultiheadAttention {name}: ours {best[ours]:.2f} ms vs nn.MultiheadAttention {best[theirs]:.2f} ms "
-              f"per forward+backward (ratio {best[ours] / best[theirs]:.2f}, budget 3x)", flush=True)
-    torch.set_num_threads(threads)
+def report_line(budget: Budget, measured: Measured) -> str:
+    head = f"[issue {budget.issue}] {budget.what} (limit {limit(budget)}): "
+    if measured.value is None:
+        return head + f"not measured: {measured.note}"
+    return head + f"{shown(measured.value, budget.unit)} {budget.verdict(measured)}  ({measured.note})"
 
 
-def rbm_epochs(rounds: int = 5) -> None:
-    """helpers.models.BernoulliRBM vs sklearn.neural_network.BernoulliRBM (the same random_state, hence the same
-    trajectory), one thread: one epoch of persistent CD on chapter 9's binarised training digits (1079 x 64),
-    100 hidden units, batches of 10."""
-    import torch
-    from sklearn.neural_network import BernoulliRBM as SklearnRBM
-
-    from helpers import data
-    from helpers.models import BernoulliRBM
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    x = (data.digits(dtype=torch.float64).x_train > 0.5).double()
-    fits = {"ours": lambda: BernoulliRBM(100, learning_rate=0.05, n_iter=1, random_state=0).fit(x),
-            "sklearn": lambda: SklearnRBM(100, learning_rate=0.05, n_iter=1, random_state=0).fit(x.numpy())}
-    best = best_ms(fits, 1, rounds)
-    print(f"BernoulliRBM one epoch: ours {best['ours']:.1f} ms vs sklearn {best['sklearn']:.1f} ms "
-          f"(ratio {best['ours'] / best['sklearn']:.2f}, budget 3x)", flush=True)
-    torch.set_num_threads(threads)
+def measure(name: str, function: Callable[[], dict[str, Measured]]) -> dict[str, Measured]:
+    """Run one measurement; an error becomes "not measured" for its budgets, and the run goes on."""
+    print(f"-- {name}", flush=True)
+    try:
+        return function()
+    except Exception as error:  # a long run reports what broke and measures the rest
+        traceback.print_exc()
+        return {budget.measure[1]: Measured(None, f"{name} failed: {type(error).__name__}: {error}")
+                for budget in BUDGETS if budget.measure[0] == name}
 
 
-def main() -> None:
-    for folder, strict in (("solutions", "1"), ("chapters", "not-attempted")):
-        for path in sorted((ROOT / folder).glob("[0-9][0-9]_*.ipynb")):
-            print(f"notebook {folder}/{path.name}: {execute(path, strict):.1f} s (budget 45 s)", flush=True)
-    os.environ.pop("HELPERS_STRICT", None)
-    jb = str(Path(sys.executable).with_name("jupyter-book"))
-    timed([jb, "build", ".", "--warningiserror"])  # warm the cache
-    print(f"cached site rebuild: {timed([jb, 'build', '.', '--warningiserror']):.1f} s (budget 30 s)", flush=True)
-    unit = timed([sys.executable, "-m", "pytest", "-q", "-n", "2", "tests", "-m", "not site"])
-    print(f"unit tests: {unit:.1f} s", flush=True)
-    optimizer_steps()
-    conv2d_steps()
-    lstm_steps()
-    attention_steps()
-    rbm_epochs()
-    import tempfile
+def table(rows: list[tuple[Budget, Measured]]) -> str:
+    width = max(len(budget.what) for budget, _ in rows)
+    lines = [f"{'issue':<8} {'budget':<{width}} {'limit':>8} {'measured':>10}  verdict",
+             f"{'-' * 8} {'-' * width} {'-' * 8} {'-' * 10}  {'-' * 12}"]
+    for budget, measured in rows:
+        lines.append(f"{budget.issue:<8} {budget.what:<{width}} {limit(budget):>8} "
+                     f"{shown(measured.value, budget.unit):>10}  {budget.verdict(measured)}")
+    return "\n".join(lines)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        grading(Path(tmp))
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="comma-separated measurements to run (default: all): "
+                        + ", ".join(MEASUREMENTS))
+    parser.add_argument("--chapters", default="", help="with notebooks: only these chapters, e.g. 01,06")
+    parser.add_argument("--list", action="store_true", help="list the budgets and their measurements, run nothing")
+    args = parser.parse_args(argv)
+    args.only = [name for name in args.only.replace(" ", ",").split(",") if name] or list(MEASUREMENTS)
+    unknown = [name for name in args.only if name not in MEASUREMENTS]
+    if unknown:
+        parser.error(f"unknown measurement {', '.join(unknown)}: choose from {', '.join(MEASUREMENTS)}")
+    args.chapters = [n.zfill(2) for n in args.chapters.replace(" ", ",").split(",") if n]
+    missing = sorted(set(args.chapters) - set(chapter_numbers()))
+    if missing:
+        parser.error(f"no chapter {', '.join(missing)}: the chapters are {', '.join(chapter_numbers())}")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = parse(argv)
+    chosen = [b for b in BUDGETS if b.measure[0] in args.only
+              and not (args.chapters and b.measure[0] == "notebooks" and b.measure[1][-2:] not in args.chapters)]
+    if args.list:
+        for budget in chosen:
+            print(f"{':'.join(budget.measure):<24} [issue {budget.issue}] {budget.what}, "
+                  f"limit {limit(budget)}")
+        return 0
+    results: dict[tuple[str, str], Measured] = {}
+    for name in [name for name in MEASUREMENTS if name in args.only]:
+        function = partial(notebook_times, args.chapters or None) if name == "notebooks" else MEASUREMENTS[name]
+        values = measure(name, function)
+        for budget in [b for b in chosen if b.measure[0] == name]:
+            missing = Measured(None, f"the {name} measurement gave no {budget.measure[1]!r}")
+            results[budget.measure] = values.get(budget.measure[1], missing)
+            print(report_line(budget, results[budget.measure]), flush=True)
+    rows = [(budget, results[budget.measure]) for budget in chosen]
+    print("\n" + table(rows))
+    verdicts = [budget.verdict(measured) for budget, measured in rows]
+    print(f"\n{verdicts.count('PASS')} within budget, {verdicts.count('OVER')} over, "
+          f"{verdicts.count('not measured')} not measured.")
+    return 1 if "OVER" in verdicts else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))
