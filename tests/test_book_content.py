@@ -294,6 +294,19 @@ def test_parse_glossary_refuses_a_broken_block(broken, message):
         parse_glossary(broken)
 
 
+def test_glossary_terms_are_unique():
+    """No term line twice in book/glossary.md (Sphinx would warn "duplicate term", which fails the build; two
+    helpers adding the same entry is the likely way)."""
+    seen: dict[str, str] = {}
+    duplicates = []
+    for entry in parse_glossary(GLOSSARY.read_text()):
+        for term in entry.terms:
+            if normalise(term) in seen:
+                duplicates.append(f"{term!r} (also in the entry {seen[normalise(term)]!r})")
+            seen[normalise(term)] = entry.terms[0]
+    assert not duplicates, "book/glossary.md has duplicate terms:\n" + "\n".join(duplicates)
+
+
 def test_markdown_reading_sees_what_the_site_renders():
     sample = ("# Title `x`\n\n**A label.** a **term** and **`code` term**, `**not bold**`\n\n"
               "```python\n# not a heading **nor bold**\n```\n\n"
