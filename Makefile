@@ -10,7 +10,7 @@ export HELPERS_PROGRESS ?= 0
 SUBMISSIONS ?=
 OUT ?= results
 
-.PHONY: book serve lab test release grade bench lint clean help
+.PHONY: book serve lab test release grade bench lint clean help compat check-install check-lab
 .DEFAULT_GOAL := help
 
 help:
@@ -21,6 +21,9 @@ help:
 	@echo "make release  regenerate chapters/ (student edition) from solutions/"
 	@echo "make grade SUBMISSIONS=dir [OUT=results]  grade a class's notebooks"
 	@echo "make bench [ONLY=grader,optim]  every budget of the issues with its measured value (all: long)"
+	@echo "make compat   helpers against the oldest/newest/Colab versions their ranges allow (venvs in /tmp, ~10 min)"
+	@echo "make check-install  run README.md's install lines (no make) in a fresh clone and venv (~5 min)"
+	@echo "make check-lab      start 'make lab', check it serves chapters/ on 127.0.0.1, stop it"
 	@echo "make clean    remove _build and caches (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -57,6 +60,16 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python tests/bench.py $(if $(ONLY),--only $(ONLY))
+
+# Maintainer checks that build throwaway environments under /tmp (they need PyPI; see each script's docstring).
+compat: $(STAMP)
+	$(BIN)/python tests/compat.py
+
+check-install: $(STAMP)
+	$(BIN)/python tests/readme_install.py
+
+check-lab: $(STAMP)
+	$(BIN)/python tests/lab_check.py $(MAKE) lab
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache
