@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from helpers import stats
 from helpers.exercises.catalogue.common import F64, gen, variance
 from helpers.exercises.compare import choice, close, describe, equal
 from helpers.exercises.spec import Case, Exercise, Mismatch, ResultKind
-from helpers.models import PolynomialRegression, mse, select_polynomial_degree
+from helpers.models import PolynomialRegression, mse
 
 
 def _without_answer(compare, what: str):
@@ -33,9 +32,10 @@ PREVALENCE, SENSITIVITY, FALSE_POSITIVE_RATE = 0.01, 0.95, 0.05
 
 
 def _posterior_disease() -> float:
-    prior = torch.tensor([PREVALENCE, 1 - PREVALENCE], dtype=F64)
-    likelihood = torch.tensor([SENSITIVITY, FALSE_POSITIVE_RATE], dtype=F64)
-    return stats.bayes_posterior(prior, likelihood)[0].item()
+    """Bayes' rule with the two hypotheses written out: the sick positives over all positives."""
+    sick_and_positive = SENSITIVITY * PREVALENCE
+    healthy_and_positive = FALSE_POSITIVE_RATE * (1 - PREVALENCE)
+    return sick_and_positive / (sick_and_positive + healthy_and_positive)
 
 
 POSTERIOR = Exercise(
@@ -79,15 +79,27 @@ POSTERIOR = Exercise(
 
 
 # ---------------------------------------------------------------- expectation of f(X)
+def _square(x: torch.Tensor) -> torch.Tensor:
+    return x**2
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def _expectation(f, values: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    return (f(values) * probs).sum()  # f at every value, weighted by its probability
+
+
 def _expectation_cases() -> list[Case]:
     g = gen(11)
     die = torch.arange(1, 7, dtype=F64)
     weights = torch.rand(5, generator=g, dtype=F64)
     return [
-        Case("f(x) = x**2 on a fair six-sided die", (lambda x: x**2, die, torch.full((6,), 1 / 6, dtype=F64))),
+        Case("f(x) = x**2 on a fair six-sided die", (_square, die, torch.full((6,), 1 / 6, dtype=F64))),
         Case(
             "f(x) = x on a loaded die that shows 6 half the time",
-            (lambda x: x, die, torch.tensor([0.1] * 5 + [0.5], dtype=F64)),
+            (_identity, die, torch.tensor([0.1] * 5 + [0.5], dtype=F64)),
             "Outcomes are not equally likely: each value must be weighted by its probability.",
         ),
         Case(
@@ -106,7 +118,7 @@ EXPECTATION = Exercise(
     kind="implement",
     points=2,
     prompt="expectation(f, values, probs) returns E[f(X)] = sum_x f(x) P(X = x) as a 0-dim tensor.",
-    reference=stats.expectation,
+    reference=_expectation,
     cases=_expectation_cases,
     compare=close(rtol=1e-9, atol=1e-12),
     forbidden=("helpers.stats.expectation", "scipy.stats.rv_discrete", "numpy.average"),
@@ -114,6 +126,8 @@ EXPECTATION = Exercise(
     hints=[
         "Apply f to every value first, then weight each result by its probability.",
         "f(values) is a tensor of shape (K,); multiply it elementwise by probs and sum.",
+        "return (f(values) * probs).sum(): no division, the probabilities already do the averaging (.mean() "
+        "would divide by K once more).",
     ],
     wrong={
         "This ignores the probabilities (a plain average assumes all outcomes are equally likely).": (
@@ -170,7 +184,7 @@ VARIANCE = Exercise(
     kind="implement",
     points=3,
     prompt="unbiased_variance(x) returns (1/(m-1)) sum_i (x_i - mean)^2 over the last dimension. x: (..., m) -> (...).",
-    reference=stats.unbiased_variance,
+    reference=variance,  # common.variance: sum of squared deviations / (m - 1), over the last dimension
     cases=_variance_cases,
     compare=close(rtol=1e-4, atol=1e-6),
     forbidden=VARIANCE_FUNCTIONS,
@@ -207,6 +221,10 @@ SE_CASES = [
 ]
 
 
+def _standard_error(x: torch.Tensor) -> torch.Tensor:
+    return (variance(x) / x.shape[-1]).sqrt()  # sqrt(s^2 / m), s^2 the unbiased variance
+
+
 def _se_cases() -> list[Case]:
     g = gen(13)
     cases = [Case(label, (torch.randn(*batch, m, generator=g, dtype=F64 if not batch else torch.float32),))
@@ -222,7 +240,7 @@ STANDARD_ERROR = Exercise(
     kind="implement",
     points=2,
     prompt="standard_error(x) returns sqrt(s^2 / m), s^2 the unbiased sample variance over the last dimension.",
-    reference=stats.standard_error_of_mean,
+    reference=_standard_error,
     cases=_se_cases,
     compare=close(rtol=1e-4, atol=1e-7),
     forbidden=VARIANCE_FUNCTIONS,
@@ -230,6 +248,8 @@ STANDARD_ERROR = Exercise(
     hints=[
         "Var(mean of m independent values) = sigma^2 / m, so SE = sigma / sqrt(m); estimate sigma^2 from the sample.",
         "Use the unbiased variance (divide by m - 1), then divide by m and take the square root.",
+        "s2 = ((x - x.mean(-1, keepdim=True)) ** 2).sum(-1) / (m - 1) with m = x.shape[-1]; "
+        "return (s2 / m).sqrt().",
     ],
     wrong={
         "This divides the standard deviation by m instead of sqrt(m).": lambda x: variance(x).sqrt() / x.shape[-1],
@@ -262,6 +282,11 @@ def _bvm_cases() -> list[Case]:
     ]
 
 
+def _bias_variance_mse(estimates: torch.Tensor, true_value: float):
+    bias = estimates.mean() - true_value
+    return bias, variance(estimates, correction=0), ((estimates - true_value) ** 2).mean()
+
+
 BIAS_VARIANCE = Exercise(
     id="01.bias_variance_mse",
     title="Bias, variance and MSE of an estimator, from simulated estimates",
@@ -271,7 +296,7 @@ BIAS_VARIANCE = Exercise(
         "bias_variance_mse(estimates, true_value) returns (bias, variance, mse) as 0-dim tensors; the variance "
         "divides by the number of estimates, so mse == bias**2 + variance."
     ),
-    reference=stats.bias_variance_mse,
+    reference=_bias_variance_mse,
     cases=_bvm_cases,
     compare=close(rtol=1e-6, atol=1e-9),
     items=("bias", "variance", "mse"),
@@ -421,7 +446,8 @@ BIAS_FACTOR = Exercise(
     hints=[
         "E[sum (x_i - mean)^2] = sum E[x_i^2] - m E[mean^2]. Use E[x^2] = sigma^2 + mu^2 and "
         "E[mean^2] = sigma^2/m + mu^2.",
-        "The sum of squared deviations has expectation (m - 1) sigma^2; divide by m.",
+        "The sum of squared deviations has expectation m (sigma^2 + mu^2) - m (sigma^2 / m + mu^2).",
+        "That is (m - 1) sigma^2, and the estimator divides it by m: c(m) = (m - 1) / m.",
     ],
     wrong={
         "This is the factor of the unbiased estimator, 1.": lambda m: 1.0,
@@ -461,8 +487,16 @@ def _selection_cases() -> list[Case]:
         Case("12 training points, noise 0.4, degrees 1..9", (*task(2, 12, 0.4), range(1, 10)),
              "Return the degree itself, not its position in the list."),
         Case("60 training points, noise 0.1, degrees 0..15", (*task(3, 60, 0.1), range(16))),
+        Case("16 training points, noise 0.3, degrees in no order: 7, 2, 10, 4, 0, 6, 1",
+             (*task(5, 16, 0.3), (7, 2, 10, 4, 0, 6, 1)),
+             "Nothing says the degrees come sorted: keep the best validation error so far and compare each new "
+             "one with it, wherever it stands in the list."),
         Case("15 training points, noise 0.3, degrees 2..10", (*task(4, 15, 0.3), range(2, 11)), hidden=True),
     ]
+
+
+def _select_degree(x_train, y_train, x_val, y_val, degrees) -> int:
+    return list(degrees)[_best_position(x_train, y_train, x_val, y_val, degrees)]
 
 
 def _lowest_training_error(x_train, y_train, x_val, y_val, degrees) -> int:
@@ -491,7 +525,7 @@ SELECT_DEGREE = Exercise(
         "select_degree(x_train, y_train, x_val, y_val, degrees) fits PolynomialRegression(d) on the training "
         "data for each d in degrees and returns the d with the lowest validation MSE."
     ),
-    reference=select_polynomial_degree,
+    reference=_select_degree,
     cases=_selection_cases,
     compare=equal(),
     forbidden=("helpers.models.polynomial.select_polynomial_degree", "sklearn.model_selection.GridSearchCV",
@@ -503,11 +537,14 @@ SELECT_DEGREE = Exercise(
         "degrees may start above 0: return the degree, not the index where you found it.",
     ],
     wrong={
-        "This picks the degree with the lowest training error, which is always (nearly) the largest degree.": (
-            _lowest_training_error
-        ),
+        "This picks the degree with the lowest training error, which is always (nearly) the largest degree, the "
+        "most flexible model: training error only falls with capacity, so judge the fits on the validation "
+        "data.": _lowest_training_error,
         "This returns the position of the best degree in the list, not the degree.": _position_not_degree,
-        "This always picks the most flexible model.": lambda xt, yt, xv, yv, degrees: max(degrees),
+        "This returns the last degree tried: remember the best validation error so far and replace the chosen "
+        "degree only when a new error beats it (if error < best_error).": (
+            lambda xt, yt, xv, yv, degrees: list(degrees)[-1]
+        ),
         "This keeps the degree with the highest validation error (max where min belongs, or a comparison the "
         "wrong way round).": _highest_validation_error,
     },
@@ -527,6 +564,10 @@ def _folds_from_sizes(n: int, sizes: list[int]) -> list[tuple[torch.Tensor, torc
         pairs.append((torch.cat([torch.arange(0, start), torch.arange(stop, n)]), torch.arange(start, stop)))
         start = stop
     return pairs
+
+
+def _kfold_indices(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    return _folds_from_sizes(n, _fold_sizes(n, k))  # KFold's sizes: the first n % k folds one larger
 
 
 def _remainder_last(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -623,7 +664,7 @@ KFOLD = Exercise(
         "block, the first n % k folds hold n // k + 1 examples and the others n // k, pair j validates on fold j "
         "and trains on every other index; both are int64 tensors in increasing order."
     ),
-    reference=stats.kfold_indices,
+    reference=_kfold_indices,
     cases=lambda: [
         Case("n = 10 examples, k = 5 folds", (10, 5), "Each example must be validated exactly once."),
         Case("n = 11 examples, k = 4 folds", (11, 4),
@@ -699,6 +740,8 @@ DIAGNOSE = Exercise(
     hints=[
         "The generalization gap is validation error minus training error. Is it large or small here?",
         "Low training error with a large gap is the signature of too much capacity.",
+        "0.35 - 0.02 = 0.33 is a large gap, while the simpler model's is 0.02: the first model has memorised its "
+        "training data. The cure is less capacity, regularisation or more data.",
     ],
     wrong={
         "Underfitting shows as a high training error; here the training error is tiny.": lambda: "a",

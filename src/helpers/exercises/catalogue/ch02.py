@@ -6,19 +6,18 @@ import math
 
 import torch
 
-from helpers import stats
 from helpers.exercises.catalogue.common import F64, gen, variance
 from helpers.exercises.compare import choice, close
 from helpers.exercises.forbid import AUTOGRAD, NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Exercise
-from helpers.nn import losses
 
 
 def _flips(n: int, p: float, g: torch.Generator, dtype: torch.dtype = F64) -> torch.Tensor:
     return (torch.rand(n, generator=g, dtype=F64) < p).to(dtype)
 
 
-# What a student writes, for the known-wrong answers (which may not call what the exercises forbid).
+# What a student writes: the references and the known-wrong answers build on these, never on the book's own
+# helpers.stats or helpers.nn.losses, which the exercises forbid.
 def _bernoulli_ll(theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     heads = x.sum(-1)
     return torch.xlogy(heads, theta) + torch.xlogy(x.shape[-1] - heads, 1 - theta)
@@ -49,6 +48,14 @@ def _stable_softmax(x: torch.Tensor) -> torch.Tensor:
 
 def _std(x: torch.Tensor, correction: int = 0, dim: int = -1) -> torch.Tensor:
     return variance(x, correction, dim).sqrt()
+
+
+def _gaussian_mle(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x.mean(-1), _std(x)  # the maximum-likelihood sigma divides by m, not m - 1
+
+
+def _log_softmax(x: torch.Tensor) -> torch.Tensor:
+    return x - _lse(x, keepdim=True)
 
 
 LOGSUMEXP_FUNCTIONS = ("torch.logsumexp", "torch.Tensor.logsumexp", "torch.special.logsumexp",
@@ -119,7 +126,7 @@ BERNOULLI_LL = Exercise(
         "bernoulli_log_likelihood(theta, x) returns log L(theta) = sum_i [x_i log theta + (1 - x_i) log(1 - theta)] "
         "for every candidate in theta. theta: (T,), x: (m,) of 0s and 1s -> (T,)."
     ),
-    reference=stats.bernoulli_log_likelihood,
+    reference=_bernoulli_ll,
     cases=_bernoulli_ll_cases,
     compare=close(rtol=1e-5, atol=1e-8),
     forbidden=("helpers.stats.bernoulli_log_likelihood", "torch.distributions.Bernoulli",
@@ -181,7 +188,7 @@ GAUSSIAN_MLE = Exercise(
         "gaussian_mle(x) returns (mu_hat, sigma_hat), the maximum-likelihood estimates of N(mu, sigma^2) over "
         "the last dimension. x: (..., m) -> two tensors of shape (...)."
     ),
-    reference=stats.gaussian_mle,
+    reference=_gaussian_mle,
     cases=_gaussian_mle_cases,
     compare=close(rtol=1e-5, atol=1e-8),
     items=("mu_hat", "sigma_hat"),
@@ -248,6 +255,7 @@ NLL_CONSTANTS = Exercise(
     hints=[
         "log N(y; mu, sigma^2) = -log sigma - (1/2) log(2 pi) - (y - mu)^2 / (2 sigma^2). Negate it and sum over i.",
         "The squared errors are multiplied by 1 / (2 sigma^2); the other two terms appear once per example.",
+        "a = 1 / (2 sigma^2) and b = m log sigma + (m / 2) log(2 pi); return them as (a, b).",
     ],
     wrong={
         "The factor is 1 / (2 sigma^2): the Gaussian exponent is -(y - mu)^2 / (2 sigma^2).": (
@@ -310,6 +318,8 @@ NLL_VS_MSE = Exercise(
     hints=[
         "Write the NLL out: which terms depend on theta, and how?",
         "Multiplying a function by a positive number and adding a constant does not move its minimum.",
+        "With sigma fixed, the NLL is sum_i (y_i - f(x_i))^2 / (2 sigma^2) + m log sigma + (m/2) log(2 pi): "
+        "m / (2 sigma^2) times the MSE, plus a constant. Same minimisers, different values.",
     ],
     wrong={
         "sigma only scales the sum of squares and shifts it by a constant; any fixed sigma > 0 gives the same "
@@ -374,7 +384,7 @@ BCE = Exercise(
         "-[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))], finite for any logits z. "
         "logits, target: (...) of one shape -> 0-dim tensor."
     ),
-    reference=losses.binary_cross_entropy_with_logits,
+    reference=lambda logits, target: _bce(logits, target).mean(),
     cases=_bce_cases,
     compare=close(rtol=1e-5, atol=1e-8),
     forbidden=("torch.nn.functional.binary_cross_entropy_with_logits", "torch.nn.functional.binary_cross_entropy",
@@ -419,15 +429,13 @@ BCE = Exercise(
 SATURATION_LOGIT = -4.0
 
 
-def _sigmoid_mse_gradient() -> float:
-    z = torch.tensor(SATURATION_LOGIT, dtype=F64, requires_grad=True)
-    loss = 0.5 * (torch.sigmoid(z) - 1.0) ** 2
-    loss.backward()
-    return z.grad.item()
-
-
 def _s(z: float) -> float:
     return 1 / (1 + math.exp(-z))
+
+
+def _sigmoid_mse_gradient() -> float:
+    p = _s(SATURATION_LOGIT)
+    return (p - 1) * p * (1 - p)  # dL/dp = p - y with y = 1, times dp/dz = p (1 - p)
 
 
 SIGMOID_MSE_GRADIENT = Exercise(
@@ -503,7 +511,7 @@ LOGSUMEXP = Exercise(
         "logsumexp(x) returns log(sum_k exp(x_k)) over the last dimension without overflow or underflow. "
         "x: (..., K) -> (...)."
     ),
-    reference=losses.logsumexp,
+    reference=_lse,
     cases=_logsumexp_cases,
     compare=close(rtol=1e-5, atol=1e-8),
     forbidden=(*LOGSUMEXP_FUNCTIONS, *LOG_SOFTMAX_FUNCTIONS, *SOFTMAX_FUNCTIONS, *CROSS_ENTROPY_FUNCTIONS),
@@ -562,7 +570,7 @@ LOG_SOFTMAX = Exercise(
         "log_softmax(x) returns log softmax(x) = x_k - log sum_j exp(x_j) over the last dimension, finite for any "
         "finite x. x: (..., K) -> (..., K)."
     ),
-    reference=losses.log_softmax,
+    reference=_log_softmax,
     cases=_log_softmax_cases,
     compare=close(rtol=1e-5, atol=1e-8),
     forbidden=(*LOG_SOFTMAX_FUNCTIONS, *LOGSUMEXP_FUNCTIONS),
@@ -571,6 +579,7 @@ LOG_SOFTMAX = Exercise(
         "log softmax(x)_k = x_k - logsumexp(x): no division, no log of a probability.",
         "Compute the log-sum-exp stably, with the row maximum m subtracted, and keep its dimension "
         "(keepdim=True) so it broadcasts against x.",
+        "m = x.amax(-1, keepdim=True); return x - (m + (x - m).exp().sum(-1, keepdim=True).log()).",
     ],
     wrong={
         "exp(1000) = inf, and inf / inf = nan: the naive softmax fails before the log is even taken.": (
@@ -630,7 +639,7 @@ CROSS_ENTROPY = Exercise(
         "cross_entropy(logits, target) returns the mean over the batch of -log softmax(logits_i)[target_i]. "
         "logits: (N, K) float, target: (N,) int64 class indices -> 0-dim tensor."
     ),
-    reference=losses.cross_entropy,
+    reference=lambda logits, target: _ce_per_example(logits, target).mean(),
     cases=_cross_entropy_cases,
     compare=close(rtol=1e-5, atol=1e-8),
     forbidden=(*CROSS_ENTROPY_FUNCTIONS, *LOG_SOFTMAX_FUNCTIONS),
@@ -698,6 +707,7 @@ GENERATIVE_LOGIT = Exercise(
         "denominator of Bayes' rule by the numerator).",
         "In the difference of the two Gaussian log-densities, log sigma and the x^2 terms cancel; collect the "
         "terms in x (that is w) and the constant terms (with log(prior1 / (1 - prior1)), that is b).",
+        "w = (mu1 - mu0) / sigma^2 and b = (mu0^2 - mu1^2) / (2 sigma^2) + log(prior1 / (1 - prior1)).",
     ],
     wrong={
         "The weight divides by the variance sigma^2, not by sigma.": lambda m0, m1, s, p: (

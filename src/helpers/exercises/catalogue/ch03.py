@@ -10,8 +10,7 @@ from helpers.exercises.catalogue.common import F64, gen
 from helpers.exercises.compare import choice, close, describe, equal
 from helpers.exercises.forbid import AUTOGRAD, NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Compare, Exercise, Mismatch
-from helpers.models import weight_space_symmetries
-from helpers.nn import activations, autograd, gradcheck, linear, rbf
+from helpers.nn import activations, gradcheck, rbf
 from helpers.nn.autograd import Value, topological_order, zero_grad
 
 
@@ -34,6 +33,10 @@ def _collapse_cases() -> list[Case]:
     ]
 
 
+def _collapse_linear(W1, b1, W2, b2):
+    return W2 @ W1, W2 @ b1 + b2  # W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2)
+
+
 COLLAPSE = Exercise(
     id="03.collapse_linear",
     title="Two linear layers are one linear layer",
@@ -43,7 +46,7 @@ COLLAPSE = Exercise(
         "collapse_linear(W1, b1, W2, b2) returns (W, b) such that W x + b = W2 (W1 x + b1) + b2 for every x. "
         "W1: (H, D), b1: (H,), W2: (K, H), b2: (K,) -> W: (K, D), b: (K,)."
     ),
-    reference=linear.compose_linear,
+    reference=_collapse_linear,
     cases=_collapse_cases,
     compare=close(rtol=1e-5, atol=1e-6),
     items=("W", "b"),
@@ -83,6 +86,10 @@ def _softplus_cases() -> list[Case]:
     ]
 
 
+def _stable_softplus(x: torch.Tensor) -> torch.Tensor:
+    return x.clamp(min=0) + torch.log1p(torch.exp(-x.abs()))  # exponentiates only -|x| <= 0
+
+
 SOFTPLUS = Exercise(
     id="03.stable_softplus",
     title="A softplus that never overflows",
@@ -92,7 +99,7 @@ SOFTPLUS = Exercise(
         "stable_softplus(x) returns log(1 + e^x) elementwise, finite for |x| up to 1000 in float32 and with full "
         "relative precision for very negative x. x: (...) -> (...), same dtype."
     ),
-    reference=activations.softplus,
+    reference=_stable_softplus,
     cases=_softplus_cases,
     compare=close(rtol=1e-5, atol=0.0),
     forbidden=("torch.nn.functional.softplus", "torch.nn.Softplus", "torch.logaddexp", "torch.Tensor.logaddexp",
@@ -139,6 +146,11 @@ def _swish_grad_cases() -> list[Case]:
     ]
 
 
+def _swish_grad(x: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(x)
+    return s * (1 + x * (1 - s))  # s + x s', with s' = s (1 - s)
+
+
 def _swish_grad_quotient_rule(x):
     e = torch.exp(-x)
     return (1 + e + x * e) / (1 + e) ** 2
@@ -153,7 +165,7 @@ SWISH_GRAD = Exercise(
         "swish_grad(x) returns d/dx [x sigma(x)] elementwise, finite for |x| up to 1000. x: (...) -> (...), "
         "same dtype."
     ),
-    reference=activations.swish_grad,
+    reference=_swish_grad,
     cases=_swish_grad_cases,
     compare=close(rtol=1e-5, atol=1e-7),
     forbidden=(*AUTOGRAD, "helpers.nn.activations.swish_grad"),
@@ -234,7 +246,7 @@ SKIP_BACKPROP = Exercise(
         "For h = sigma(w1 x), y = sigma(w2 h + w3 x) and E = (y - t)^2 / 2, skip_connection_grads(x, t, w1, w2, "
         "w3) returns the tuple (dE/dw1, dE/dw2, dE/dw3, dE/dx) of floats, from your hand-derived formulas."
     ),
-    reference=autograd.skip_network_grads,
+    reference=_skip_hand_derived,
     items=("dE/dw1", "dE/dw2", "dE/dw3", "dE/dx"),
     forbidden=(*AUTOGRAD, "helpers.nn.autograd.Value.backward", "helpers.nn.autograd.grad",
                "helpers.nn.autograd.skip_network_grads"),
@@ -325,6 +337,17 @@ def _grad_cases() -> list[Case]:
     ]
 
 
+def _gradients(root, inputs):
+    """The backward pass: reset, seed the root with 1, then each node (root first) passes local * its grad on."""
+    order = topological_order(root)
+    zero_grad(order)
+    root.grad = 1.0
+    for node in reversed(order):  # a node comes after every node that uses it: its grad is complete
+        for child, local in zip(node.children, node.local_grads):
+            child.grad += local * node.grad
+    return tuple(x.grad for x in inputs)
+
+
 def _grad_breadth_first(root, inputs):
     """Pass each node's gradient on as soon as the node is reached from the root (wrong order)."""
     nodes = topological_order(root)
@@ -365,7 +388,7 @@ AUTOGRAD_GRAD = Exercise(
         "reset every node's grad to 0, set root.grad = 1, visit the nodes of autograd.topological_order(root) in "
         "reverse and add local * node.grad to each child's grad."
     ),
-    reference=autograd.grad,
+    reference=_gradients,
     cases=_grad_cases,
     compare=close(rtol=1e-9, atol=1e-12),
     forbidden=("helpers.nn.autograd.Value.backward", "helpers.nn.autograd.grad",
@@ -459,25 +482,42 @@ def _close_or_none(rtol: float, atol: float) -> Compare:
     return compare
 
 
+def _rows(grad_output, input):
+    """G (N, out) and x (N, in), every leading batch dimension flattened into rows."""
+    return grad_output.reshape(-1, grad_output.shape[-1]), input.reshape(-1, input.shape[-1])
+
+
+def _linear_backward(grad_output, input, weight, bias=None):
+    G, x = _rows(grad_output, input)
+    return grad_output @ weight, G.T @ x, G.sum(0) if bias is not None else None
+
+
+# The known-wrong answers flatten the batch dimensions as the reference does, so that each makes its own
+# mistake alone (and _matrices_only is the one that forgets to flatten).
 def _dw_per_row(grad_output, input, weight, bias=None):
-    grad_weight = grad_output[:, :, None] * input[:, None, :]  # one outer product G_n x_n^T per row
-    return grad_output @ weight, grad_weight, grad_output.sum(0) if bias is not None else None
+    G, x = _rows(grad_output, input)
+    grad_weight = G[:, :, None] * x[:, None, :]  # one outer product G_n x_n^T per row
+    return grad_output @ weight, grad_weight, G.sum(0) if bias is not None else None
 
 
 def _dw_transposed(grad_output, input, weight, bias=None):
-    return grad_output @ weight, input.mT @ grad_output, grad_output.sum(0) if bias is not None else None
+    G, x = _rows(grad_output, input)
+    return grad_output @ weight, x.T @ G, G.sum(0) if bias is not None else None
 
 
 def _dx_with_w_transposed(grad_output, input, weight, bias=None):
-    return grad_output @ weight.T, grad_output.mT @ input, grad_output.sum(0) if bias is not None else None
+    G, x = _rows(grad_output, input)
+    return grad_output @ weight.T, G.T @ x, G.sum(0) if bias is not None else None
 
 
 def _db_mean(grad_output, input, weight, bias=None):
-    return grad_output @ weight, grad_output.mT @ input, grad_output.mean(0) if bias is not None else None
+    G, x = _rows(grad_output, input)
+    return grad_output @ weight, G.T @ x, G.mean(0) if bias is not None else None
 
 
 def _db_always(grad_output, input, weight, bias=None):
-    return grad_output @ weight, grad_output.mT @ input, grad_output.sum(0)
+    G, x = _rows(grad_output, input)
+    return grad_output @ weight, G.T @ x, G.sum(0)
 
 
 def _matrices_only(grad_output, input, weight, bias=None):
@@ -496,7 +536,7 @@ LINEAR_BACKWARD = Exercise(
         "(*, in), weight: (out, in), bias: (out,) or None -> ((*, in), (out, in), (out,) or None); every leading "
         "dimension is a batch dimension."
     ),
-    reference=linear.linear_backward,
+    reference=_linear_backward,
     cases=_linear_backward_cases,
     compare=_close_or_none(rtol=1e-5, atol=1e-5),
     items=("grad_input", "grad_weight", "grad_bias"),
@@ -533,6 +573,14 @@ def _cube_sum(x):
     return (x**3).sum()
 
 
+def _sin_sum(x):
+    return torch.sin(x).sum()
+
+
+def _product(x):
+    return x.prod()
+
+
 def _softplus_dot(x):
     weights = torch.linspace(-1, 1, x.numel(), dtype=x.dtype).reshape(x.shape)
     return (weights * activations.softplus(2 * x)).sum()
@@ -545,10 +593,9 @@ def _numerical_grad_cases() -> list[Case]:
                                                                1e-3),
              "A one-sided difference has error eps f''/2; the central one, eps^2 f'''/6."),
         Case("f(x) = sum(sin(x)) on a (2, 3) tensor, eps = 1e-5",
-             (lambda x: torch.sin(x).sum(), torch.randn(2, 3, generator=g, dtype=F64), 1e-5),
+             (_sin_sum, torch.randn(2, 3, generator=g, dtype=F64), 1e-5),
              "Keep x's shape: one partial derivative per entry."),
-        Case("f(x) = prod(x) at [1, 2, 3], eps = 1e-4", (lambda x: x.prod(), torch.tensor([1.0, 2.0, 3.0],
-                                                                                            dtype=F64), 1e-4),
+        Case("f(x) = prod(x) at [1, 2, 3], eps = 1e-4", (_product, torch.tensor([1.0, 2.0, 3.0], dtype=F64), 1e-4),
              "Perturb one coordinate at a time."),
         Case("a weighted softplus of 5 values, eps = 1e-6", (_softplus_dot, torch.randn(5, generator=g, dtype=F64),
                                                             1e-6)),
@@ -588,7 +635,7 @@ NUMERICAL_GRAD = Exercise(
         "numerical_grad(f, x, eps) returns a tensor shaped like x whose entry i is "
         "(f(x + eps e_i) - f(x - eps e_i)) / (2 eps); f maps a tensor to a 0-dim tensor. Do not modify x."
     ),
-    reference=gradcheck.numerical_grad,
+    reference=_central,
     cases=_numerical_grad_cases,
     compare=close(rtol=1e-7, atol=1e-9),
     forbidden=("helpers.nn.gradcheck.numerical_grad", "helpers.nn.gradcheck.check_gradient",
@@ -617,6 +664,18 @@ NUMERICAL_GRAD = Exercise(
 
 
 # ---------------------------------------------------------------- a gradient checker that catches mistakes
+def _sigmoid_sum(x):
+    return torch.sigmoid(x).sum()
+
+
+def _square_sum(x):
+    return (x**2).sum()
+
+
+def _flat_logsumexp(x):
+    return torch.logsumexp(x.flatten(), 0)
+
+
 def _gradient_error_cases() -> list[Case]:
     g = gen(35)
     x1, x2, x4 = (torch.randn(6, generator=g, dtype=F64) for _ in range(3))
@@ -624,23 +683,28 @@ def _gradient_error_cases() -> list[Case]:
     wrong_entry = x2.prod() / x2
     wrong_entry[2] += 0.05
     return [
-        Case("f = sum(sin(x)) with the correct gradient cos(x)", (lambda x: torch.sin(x).sum(), x1, torch.cos(x1)),
+        Case("f = sum(sin(x)) with the correct gradient cos(x)", (_sin_sum, x1, torch.cos(x1)),
              "A correct gradient gives a relative error near 1e-10."),
         Case("f = sum(sigmoid(x)) with the wrong gradient sigmoid(x)",
-             (lambda x: torch.sigmoid(x).sum(), x4, torch.sigmoid(x4)),
+             (_sigmoid_sum, x4, torch.sigmoid(x4)),
              "A wrong gradient must give a large relative error, here about 0.5."),
-        Case("f = prod(x) with one entry of the gradient off by 0.05", (lambda x: x.prod(), x2, wrong_entry)),
+        Case("f = prod(x) with one entry of the gradient off by 0.05", (_product, x2, wrong_entry)),
         Case("f = sum(x^2) at x = 0 with the correct gradient 0",
-             (lambda x: (x**2).sum(), torch.zeros(3, dtype=F64), torch.zeros(3, dtype=F64)),
+             (_square_sum, torch.zeros(3, dtype=F64), torch.zeros(3, dtype=F64)),
              "When both gradients are zero the relative error is defined as 0, not 0/0."),
         Case("f = logsumexp(x) on a (2, 4) tensor with its gradient softmax(x)",
-             (lambda x: torch.logsumexp(x.flatten(), 0), x5, torch.softmax(x5.flatten(), 0).reshape(2, 4)),
+             (_flat_logsumexp, x5, torch.softmax(x5.flatten(), 0).reshape(2, 4)),
              hidden=True),
     ]
 
 
 def _norms(a, b):
     return (a - b).norm().item(), a.norm().item(), b.norm().item()
+
+
+def _relative_error(f, x, analytic):
+    diff, a, n = _norms(analytic, gradcheck.numerical_grad(f, x, 1e-6))
+    return diff / (a + n) if a + n else 0.0  # both gradients exactly 0: they agree
 
 
 def _absolute_error(f, x, analytic):
@@ -674,7 +738,7 @@ GRADIENT_ERROR = Exercise(
         "where g_a = analytic_grad, g_n = gradcheck.numerical_grad(f, x, 1e-6), ||.|| the Euclidean norm; 0.0 "
         "when both norms are 0."
     ),
-    reference=gradcheck.gradient_error,
+    reference=_relative_error,
     cases=_gradient_error_cases,
     compare=close(rtol=1e-3, atol=1e-7),
     forbidden=("helpers.nn.gradcheck.gradient_error", "helpers.nn.gradcheck.relative_error",
@@ -703,6 +767,10 @@ GRADIENT_ERROR = Exercise(
 # ---------------------------------------------------------------- weight-space symmetries
 SYMMETRY_LAYERS = (5, 3)
 
+
+def _symmetries() -> int:
+    return math.prod(math.factorial(m) * 2**m for m in SYMMETRY_LAYERS)  # M! orders times 2^M signs, per layer
+
 SYMMETRIES = Exercise(
     id="03.count_symmetries",
     title="Counting weight-space symmetries",
@@ -713,7 +781,7 @@ SYMMETRIES = Exercise(
         "vectors (the original included) compute the same function through permutations of hidden units and "
         "sign flips of tanh units? Return an integer."
     ),
-    reference=lambda: weight_space_symmetries(SYMMETRY_LAYERS),
+    reference=_symmetries,
     forbidden=("helpers.models.mlp.weight_space_symmetries",),
     instead="Count by hand with math.factorial and powers of 2.",
     cases=lambda: [Case("hidden layers of 5 and 3 tanh units", (),
@@ -743,12 +811,8 @@ SYMMETRIES = Exercise(
 XOR_WEIGHTS = (-0.8, 0.9, 0.9, -0.8)
 
 
-def _rbf_xor_outputs() -> torch.Tensor:
-    return rbf.rbf_features(rbf.XOR_INPUTS, rbf.XOR_INPUTS, 0.5) @ torch.tensor(XOR_WEIGHTS, dtype=F64)
-
-
 def _outputs_by_hand(gamma: float = 0.5, center_value_bug: bool = False) -> torch.Tensor:
-    """The outputs as a student computes them, with the known mistakes as options."""
+    """The outputs as a student computes them (the reference), with the known mistakes as options."""
     features = torch.exp(-gamma * rbf.squared_distances(rbf.XOR_INPUTS, rbf.XOR_INPUTS))
     if center_value_bug:
         features = features * (1 - torch.eye(4, dtype=F64))
@@ -765,7 +829,7 @@ RBF_XOR = Exercise(
         "y = -0.8 h_1 + 0.9 h_2 + 0.9 h_3 - 0.8 h_4. Return the outputs at the four inputs (0,0), (0,1), (1,0), "
         "(1,1) as a tensor of shape (4,)."
     ),
-    reference=_rbf_xor_outputs,
+    reference=_outputs_by_hand,
     forbidden=("helpers.nn.rbf.rbf_features", "helpers.nn.rbf.rbf_network", "helpers.nn.rbf.fit_output_weights",
                "sklearn.metrics.pairwise.rbf_kernel", "sklearn.gaussian_process.kernels.RBF.__call__"),
     instead="Compute the squared distances to the four centres yourself (torch.cdist or by hand), then exp.",
@@ -825,6 +889,8 @@ ZERO_INIT = Exercise(
     hints=[
         "Compute the forward pass: what is h = tanh(W1 x + b1) when W1 = 0 and b1 = 0?",
         "dE/dW2 = delta h^T and dE/dW1 = (W2^T delta * tanh'(a)) x^T. Which factor is zero in each?",
+        "h = tanh(0) = 0 makes dE/dW2 = 0, and W2 = 0 makes dE/dW1 = 0: at every step the weights stay where "
+        "they are, while dE/db2 = delta is not zero.",
     ],
     wrong={
         "All hidden units compute the same thing and receive the same gradient, so nothing can tell them apart; "

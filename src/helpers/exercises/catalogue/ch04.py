@@ -11,7 +11,6 @@ from helpers.exercises.catalogue.common import F64, SGD_FORBIDDEN, close_by_dtyp
 from helpers.exercises.compare import choice, close
 from helpers.exercises.forbid import NUMPY_ESCAPE
 from helpers.exercises.spec import Case, Exercise
-from helpers.optim.newton import newton_step
 
 
 # ---------------------------------------------------------------- the largest stable learning rate
@@ -458,6 +457,8 @@ ADAM_WEIGHT_DECAY = Exercise(
         "Adam divides whatever enters the gradient by sqrt(v_hat), weight by weight.",
         "Adam's weight_decay adds lam * w to g (coupled L2); AdamW's shrinks w directly (decoupled), outside the "
         "adaptive scaling.",
+        "So in Adam the decay lam * w is divided by sqrt(v_hat) like the rest of the gradient: a weight with large "
+        "gradients is barely decayed. AdamW's w <- (1 - lr lam) w treats every weight alike.",
     ],
     wrong={
         "They differ: with Adam the decay term lam * w passes through the adaptive scaling m_hat / sqrt(v_hat); "
@@ -531,6 +532,11 @@ def _gradient_and_hessian(f, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tenso
     return grad.detach(), torch.stack(rows).detach()
 
 
+def _newton_step(f, x: torch.Tensor) -> torch.Tensor:
+    grad, hessian = _gradient_and_hessian(f, x)
+    return x.detach() - torch.linalg.solve(hessian, grad)  # solve H d = g rather than invert H
+
+
 def _newton_row_sums(f, x):
     """The Hessian taken as grad(g, x, grad_outputs=ones): that is H @ 1, the row sums, not H."""
     x = x.detach().requires_grad_(True)
@@ -560,7 +566,7 @@ NEWTON = Exercise(
         "float64 tensor x, with the gradient and the Hessian H from torch.autograd.grad (the second time "
         "differentiating the gradient, create_graph=True). Returns a tensor shaped like x."
     ),
-    reference=newton_step,
+    reference=_newton_step,
     cases=_newton_cases,
     compare=close(rtol=1e-7, atol=1e-9),
     forbidden=("torch.func.hessian", "torch.func.jacrev", "torch.func.jacfwd", "torch.autograd.functional.hessian",
