@@ -21,8 +21,8 @@ help:
 	@echo "make release  regenerate chapters/ (student edition) from solutions/"
 	@echo "make grade SUBMISSIONS=dir [OUT=results]  grade a class's notebooks"
 	@echo "make bench [ONLY=grader,optim]  every budget of the issues with its measured value (all: long)"
-	@echo "make compat   helpers against the oldest/newest/Colab versions their ranges allow (venvs in /tmp, ~10 min)"
-	@echo "make check-install  run README.md's install lines (no make) in a fresh clone and venv (~5 min)"
+	@echo "make compat   helpers against the oldest/newest/Colab versions their ranges allow (venvs in /tmp, ~7 min)"
+	@echo "make check-install  run README.md's install lines (no make) in a fresh clone and venv (~3 min)"
 	@echo "make check-lab      start 'make lab', check it serves chapters/ on 127.0.0.1, stop it"
 	@echo "make clean    remove _build and caches (keeps .venv)"
 

@@ -18,7 +18,9 @@ One thing differs from a reader's machine: PIP_CONSTRAINT pins torch to the loca
 this interpreter's torch; pip's find-links supplies it), since PyPI's Linux torch is a multi-GB CUDA build.
 Everything else comes from PyPI. The temporary folder is removed at the end (`--keep` keeps it).
 
-Measured on 2026-11-23 (2 cores, shared): see the report of issue 17.
+Measured on 2026-11-23 (2 shared cores, Python 3.11.7): the lines installed and JupyterLab served chapters/
+after 137 s (pip: torch 2.13.0+cpu, numpy 2.4.6, matplotlib 3.11.2, ipywidgets 8.1.9, jupyterlab and the rest
+from PyPI); 172 helpers modules imported and chapter 02 ran in 12 s; 153 s in all.
 """
 
 from __future__ import annotations

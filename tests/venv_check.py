@@ -11,7 +11,8 @@ number of modules imported, the notebook's seconds) and exits 0; on failure it p
 
 The notebook runs in the student mode of the test suite (HELPERS_STRICT=not-attempted: every check must report
 "not attempted" and the notebook must still run to the end), on one torch thread, without progress bars.
-A last cell prints the kernel's sys.prefix, so a kernel that silently ran in another environment fails.
+A last cell prints the kernel's sys.prefix, so a kernel that silently ran in another environment fails, and the
+chapter's own last cell, progress(), must list every exercise the notebook checks as "not attempted".
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import importlib.metadata
 import json
 import os
 import pkgutil
+import re
 import sys
 import time
 import traceback
@@ -80,7 +82,26 @@ def execute(notebook: Path) -> float:
     if Path(printed).resolve() != Path(sys.prefix).resolve():
         raise RuntimeError(f"the notebook's kernel ran in {printed!r}, not in this environment ({sys.prefix}): "
                            "a python3 kernelspec elsewhere on the Jupyter path takes precedence")
+    check_progress(nb)
     return seconds
+
+
+def check_progress(nb) -> None:
+    """The chapter's last cell, progress(), lists each exercise the notebook checks as "not attempted".
+
+    The exercise ids come from the notebook's own check("NN.name", ...) calls; in the student edition every
+    answer is still the stub, so that is the state progress() must show.
+    """
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    last = code[-2]  # code[-1] is the sys.prefix cell appended above
+    if last.source.strip() != "progress()":
+        raise RuntimeError(f"the chapter's last code cell is {last.source.strip()!r}, not progress()")
+    shown = "".join(out.get("data", {}).get("text/plain", "") + out.get("text", "") for out in last.outputs)
+    ids = sorted(set(re.findall(r'check\("(\d\d\.[\w.]+)"', "".join(cell.source for cell in code))))
+    lines = {exercise: [line for line in shown.splitlines() if f" {exercise} " in line] for exercise in ids}
+    wrong = [exercise for exercise in ids if not any("not attempted" in line for line in lines[exercise])]
+    if not ids or wrong:
+        raise RuntimeError(f"progress() does not show {wrong or 'any exercise'} as not attempted:\n{shown}")
 
 
 def main(argv: list[str]) -> int:
