@@ -9,8 +9,12 @@ export HELPERS_PROGRESS ?= 0
 
 SUBMISSIONS ?=
 OUT ?= results
+CHAPTER ?=
+ROSTER ?=
+SHARD ?=
+SHARDS ?=
 
-.PHONY: book serve lab test release grade bench lint clean help compat check-install check-lab
+.PHONY: book serve lab test release grade grade-merge bench lint clean help compat check-install check-lab
 .DEFAULT_GOAL := help
 
 help:
@@ -19,7 +23,10 @@ help:
 	@echo "make lab      open JupyterLab on the chapters"
 	@echo "make test     lint, unit tests, notebooks (nbval), release sync, site build and browser test"
 	@echo "make release  regenerate chapters/ (student edition) from solutions/"
-	@echo "make grade SUBMISSIONS=dir [OUT=results]  grade a class's notebooks"
+	@echo "make grade SUBMISSIONS=dir [OUT=results] [CHAPTER=NN] [ROSTER=roster.csv] [SHARD=I/N]"
+	@echo "              grade a class's notebooks (one chapter or the whole book; book/instructors.md)"
+	@echo "make grade-merge SHARDS='out1 out2 ...' [OUT=results] [ROSTER=roster.csv]"
+	@echo "              merge the output folders of grade SHARD=1/N ... N/N into one gradebook"
 	@echo "make bench [ONLY=grader,optim]  every budget of the issues with its measured value (all: long)"
 	@echo "make compat   helpers against the oldest/newest/Colab versions their ranges allow (venvs in /tmp, ~7 min)"
 	@echo "make check-install  run README.md's install lines (no make) in a fresh clone and venv (~3 min)"
@@ -49,8 +56,15 @@ release: $(STAMP)
 	$(BIN)/python -m helpers.exercises release
 
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=folder-of-notebooks [OUT=results]"; exit 2; }
-	$(BIN)/python -m helpers.exercises grade "$(SUBMISSIONS)" --out "$(OUT)"
+	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=folder-of-notebooks [OUT=results]" \
+		"[CHAPTER=NN] [ROSTER=roster.csv] [SHARD=I/N]"; exit 2; }
+	$(BIN)/python -m helpers.exercises grade "$(SUBMISSIONS)" --out "$(OUT)" $(if $(CHAPTER),--chapter "$(CHAPTER)") \
+		$(if $(ROSTER),--roster "$(ROSTER)") $(if $(SHARD),--shard "$(SHARD)")
+
+grade-merge: $(STAMP)
+	@test -n "$(SHARDS)" || { echo "Usage: make grade-merge SHARDS='shards/1 shards/2 ...' [OUT=results]" \
+		"[ROSTER=roster.csv]"; exit 2; }
+	$(BIN)/python -m helpers.exercises grade merge $(SHARDS) --out "$(OUT)" $(if $(ROSTER),--roster "$(ROSTER)")
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests solutions chapters

@@ -272,7 +272,7 @@ EXPECTED = {  # student: (status, score)
     "malformed": ("malformed notebook", 0),
     "text_file": ("not a notebook", 0),
     "empty": ("empty", 0),
-    "other_chapter": ("wrong chapter", 0),
+    "other_chapter": ("missing exercise cells", 0),  # graded on its own chapter, 02, whose cells it lacks
     "deleted_cells": ("missing exercise cells", POINTS - points("01.select_degree", "01.mse_of_mean")),
     "duplicated_cells": ("ok", POINTS),
     "tampered": ("ok", WRONG_SCORE),
@@ -314,7 +314,7 @@ def test_reasons_name_the_cell_and_the_problem(graded, class_folder, limited, li
     deleted = ", ".join(i for i in IDS if i in ("01.mse_of_mean", "01.select_degree"))  # in catalogue order
     assert f"no check() cell for {deleted}" in rows["deleted_cells"].reason
     assert "01.unbiased_variance is checked 2 times" in rows["duplicated_cells"].reason
-    assert "chapter 02" in rows["other_chapter"].reason
+    assert rows["other_chapter"].chapter == "02" and "no check() cell for 02." in rows["other_chapter"].reason
 
 
 def test_tampering_gains_nothing(graded):
@@ -358,19 +358,27 @@ def test_unattempted_is_reported_as_such(graded):
 
 
 def test_grades_csv_has_points_row_and_every_submission(graded, class_folder):
+    """grades.csv has a row per student and a column per chapter (other_chapter.ipynb brought chapter 02);
+    grades-01.csv a row per submission of chapter 01 (and those whose chapter cannot be told) and a column
+    per exercise."""
     out, _, _ = graded
-    lines = (out / "grades.csv").read_text().splitlines()
+    course = (out / "grades.csv").read_text().splitlines()
+    assert course[0].split(",") == ["student", "chapter 01", "chapter 02", "total", "percent", "status", "reason"]
+    points_02 = sum(e.points for e in of_chapter("02"))
+    assert course[1].split(",") == ["(points possible)", str(POINTS), str(points_02), str(POINTS + points_02), "100",
+                                    "", ""]
+    lines = (out / "grades-01.csv").read_text().splitlines()
     header = lines[0].split(",")
-    assert header[:1] == ["student"] and header[1:1 + len(IDS)] == IDS
+    assert header[:2] == ["student", "file"] and header[2:2 + len(IDS)] == IDS
     assert header[-4:] == ["total", "percent", "status", "reason"]
-    assert lines[1].startswith("(points possible),") and f",{POINTS},100," in lines[1]
-    assert len(lines) == 2 + len(list(class_folder.rglob("*.ipynb")))
+    assert lines[1].startswith("(points possible),,") and f",{POINTS},100," in lines[1]
+    assert len(course) == len(lines) + 1 == 2 + len(list(class_folder.rglob("*.ipynb")))
 
 
 def test_results_json_and_feedback(graded):
     out, _, _ = graded
     results = json.loads((out / "results.json").read_text())
-    assert results["chapter"] == "01" and results["points_possible"] == POINTS
+    assert results["chapters"]["01"]["points_possible"] == POINTS
     submissions = {s["student"]: s for s in results["submissions"]}
     variance = submissions["partly_wrong"]["exercises"]["01.unbiased_variance"]
     assert any(case["hidden"] for case in variance["cases"]) and variance["cases"][0]["message"]

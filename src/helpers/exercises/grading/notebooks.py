@@ -1,6 +1,13 @@
 """Reading submitted notebooks: which files, whose, which chapter, and which answer each exercise graded.
 
 Everything here only reads: a submitted file is never modified (the kernel runs a copy, in memory).
+
+Names. A *submission* is named by its path under the submissions folder, without ``.ipynb``
+(``section_a/alice``, ``alice/01``). Its *student* is that name without the parts that name a chapter of the
+book (``01``, ``ch01``, ``chapter-01``, ``01_learning_and_estimation``): ``alice/01.ipynb``,
+``alice/ch02.ipynb`` and ``01/alice.ipynb`` all belong to student ``alice``; ``section_a/alice.ipynb`` is
+student ``section_a/alice``, as a flat ``alice.ipynb`` is ``alice``. So a class of the whole book is
+a folder per student (or per chapter), and a class of one chapter is a flat folder of notebooks.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from helpers.exercises.catalogue import CHAPTERS
 from helpers.exercises.grading.records import Problem, Status
 
 if TYPE_CHECKING:
@@ -19,6 +27,8 @@ if TYPE_CHECKING:
 
 # A cell that does not parse still tells which exercise it was for.
 CHECK_PATTERN = re.compile(r"""check\(\s*["']([0-9]{2}\.\w+)["']\s*,\s*(\w+)""")
+# A file or folder name that names a chapter: 01, ch01, chapter_01, 01_learning_and_estimation, Ch-02 ...
+CHAPTER_NAME = re.compile(r"(?:ch(?:apter)?[ _-]?)?([0-9]{2})(?:[ _-].*)?", re.IGNORECASE)
 
 
 class CheckCall(NamedTuple):
@@ -35,8 +45,37 @@ def find_submissions(folder: Path) -> list[Path]:
 
 
 def student_name(path: Path, folder: Path) -> str:
-    """``section_a/alice`` for ``folder/section_a/alice.ipynb``."""
+    """The submission's name: ``section_a/alice`` for ``folder/section_a/alice.ipynb``."""
     return path.relative_to(folder).with_suffix("").as_posix()
+
+
+def book_chapters() -> list[str]:
+    """The chapters the catalogue has exercises for: ["01", "02", ...]."""
+    return [name[2:] for name in CHAPTERS]
+
+
+def named_chapter(part: str) -> str | None:
+    """The chapter a file or folder name names (``"02"`` for ``ch02`` or ``02_maximum_likelihood``), or None."""
+    found = CHAPTER_NAME.fullmatch(part)
+    return found.group(1) if found and found.group(1) in book_chapters() else None
+
+
+def student_of(submission: str) -> str:
+    """The student a submission belongs to: its name without the parts that name a chapter.
+
+    ``alice/01`` -> ``alice``; ``01/alice`` -> ``alice``; ``section_a/alice`` -> ``section_a/alice``; a name
+    made only of chapters (``01``) stays itself.
+    """
+    parts = [part for part in submission.split("/") if named_chapter(part) is None]
+    return "/".join(parts) or submission
+
+
+def path_chapter(submission: str) -> str | None:
+    """The chapter the submission's path names, the innermost first (``alice/02`` -> ``02``), or None."""
+    for part in reversed(submission.split("/")):
+        if chapter := named_chapter(part):
+            return chapter
+    return None
 
 
 def read_notebook(path: Path) -> tuple[NotebookNode | None, Problem | None]:
@@ -110,23 +149,31 @@ def notebook_chapter(nb: NotebookNode) -> str | None:
 
 
 def chapter_problem(nb: NotebookNode, chapter: str) -> Problem | None:
-    """A WRONG_CHAPTER problem when the notebook is not (or does not show that it is) ``chapter``."""
+    """A WRONG_CHAPTER problem when the notebook is not (or does not show that it is) ``chapter``.
+
+    ``chapter`` is "" when the grader could not tell the notebook's chapter (see ``submission_chapter``).
+    """
     found = notebook_chapter(nb)
-    if found == chapter:
+    if chapter and found == chapter:
         return None
     if found is None:
         return Problem(Status.WRONG_CHAPTER, "this notebook shows no sign of which chapter it is")
-    return Problem(Status.WRONG_CHAPTER, f"this notebook is chapter {found}, the class is graded on chapter {chapter}")
+    if not chapter:
+        return Problem(Status.WRONG_CHAPTER, f"this notebook is chapter {found}, which has no exercises in the book")
+    return Problem(Status.WRONG_CHAPTER, f"this notebook is chapter {found}; only chapter {chapter} is graded "
+                                         f"(--chapter {chapter})")
 
 
-def class_chapter(paths: list[Path]) -> str | None:
-    """The chapter most of the notebooks belong to (None when none of them shows one)."""
-    chapters = []
-    for path in paths:
-        nb, _ = read_notebook(path)
-        if nb is not None and (chapter := notebook_chapter(nb)):
-            chapters.append(chapter)
-    return collections.Counter(chapters).most_common(1)[0][0] if chapters else None
+def submission_chapter(path: Path, folder: Path, only: str | None = None) -> str:
+    """The chapter a submission is graded on: ``only`` when given (``--chapter``), else the notebook's own
+    (its metadata, else its check() calls), else the one its path names (``alice/03.ipynb``), else ""."""
+    if only:
+        return only
+    nb, _ = read_notebook(path)
+    found = notebook_chapter(nb) if nb is not None else None
+    if found is not None:
+        return found if found in book_chapters() else ""
+    return path_chapter(student_name(path, folder)) or ""
 
 
 def graded_answers(nb: NotebookNode, exercise_ids: list[str]) -> tuple[dict[str, str], list[str]]:

@@ -1,69 +1,83 @@
 """What the grader writes into the output folder.
 
-- ``grades.csv``: a header, a *points possible* row, then one row per submission: a column per exercise,
-  ``total``, ``percent``, ``status`` and ``reason``;
-- ``results.json``: the chapter, its exercises, and every submission's record with every test case;
-- ``feedback/<student>.md``: per exercise the points, what passed, what failed and why (hidden tests are
-  named by their description and message, never their code);
-- ``.graded/<student>.json``: the cache, one record per submission, so that a run that was interrupted, or
-  run again, grades only what changed.
+- ``grades.csv``: the course gradebook. A header, a *points possible* row, then one row per student: a
+  column per chapter graded (``chapter 01``: the points of the submission that counts, empty when the
+  student handed in nothing for it), ``total``, ``percent`` (of every chapter's points), ``status`` (``ok``,
+  or the status of the first chapter that is not) and ``reason``;
+- ``grades-NN.csv``: per chapter, a row per submission: ``student``, ``file``, a column per exercise,
+  ``total``, ``percent``, ``status`` and ``reason`` (why an exercise scored what it did is in the feedback);
+- ``results.json``: the grader's fingerprint and settings, the shard (None for a whole class), each
+  chapter's exercises, the students' rows, and every submission's record with every test case;
+- ``feedback/<submission>.md``: per exercise the points, what passed, what failed and why (hidden tests
+  are named by their description and message, never their code);
+- ``canvas.csv`` and ``moodle.csv``: the LMS exports (``lms``);
+- ``.graded/<submission>.json``: the cache, one record per submission, so that a run that was interrupted,
+  or run again, grades only what changed.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers.exercises.catalogue import of_chapter
+from helpers.exercises.grading.gradebook import Gradebook
+from helpers.exercises.grading.lms import Matching, Roster, write_lms
+from helpers.exercises.grading.notebooks import student_of
 from helpers.exercises.grading.records import SubmissionRecord
 
 CACHE = ".graded"
+RESULTS = "results.json"
 
 
-@dataclass
-class Gradebook:
-    """A graded class: the chapter and one record per submission, in the order of the files."""
-
-    chapter: str
-    records: list[SubmissionRecord]
-
-    @property
-    def exercises(self) -> list[dict[str, Any]]:
-        return [{"id": e.id, "title": e.title, "points": e.points} for e in of_chapter(self.chapter)]
-
-    @property
-    def points_possible(self) -> int:
-        return sum(e["points"] for e in self.exercises)
-
-    def to_json(self) -> dict[str, Any]:
-        """The content of ``results.json``."""
-        return {"chapter": self.chapter, "exercises": self.exercises, "points_possible": self.points_possible,
-                "submissions": [record.to_json() for record in self.records]}
-
-
-def write_all(out: Path, book: Gradebook) -> None:
-    """Write grades.csv, results.json and the feedback pages."""
-    write_grades_csv(out / "grades.csv", book)
-    (out / "results.json").write_text(json.dumps(book.to_json(), indent=1))
-    for record in book.records:
+def write_all(out: Path, book: Gradebook, roster: Roster | None = None) -> Matching:
+    """Write grades.csv, grades-NN.csv, results.json, the feedback pages and the LMS exports; return who
+    the LMS exports could not match with the roster."""
+    write_course_csv(out / "grades.csv", book)
+    for stale in out.glob("grades-*.csv"):  # a chapter an earlier run into this folder graded, not this one
+        if stale.stem.removeprefix("grades-") not in book.chapters:
+            stale.unlink()
+    for chapter in book.chapters:
+        write_chapter_csv(out / f"grades-{chapter}.csv", book, chapter)
+    write_atomically(out / RESULTS, json.dumps(book.to_json(), indent=1))
+    for record in book.listed():
         page = out / "feedback" / f"{record.student}.md"
         page.parent.mkdir(parents=True, exist_ok=True)
-        page.write_text(feedback_page(record, book.exercises))
+        page.write_text(feedback_page(record, book.exercises(record.chapter) if record.chapter else []))
+    return write_lms(out, book, roster)
 
 
-def write_grades_csv(path: Path, book: Gradebook) -> None:
-    ids = [e["id"] for e in book.exercises]
+def write_course_csv(path: Path, book: Gradebook) -> None:
+    chapters = book.chapters
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", *ids, "total", "percent", "status", "reason"])
-        writer.writerow(["(points possible)", *[e["points"] for e in book.exercises], book.points_possible, 100,
-                         "", ""])
-        for r in book.records:
-            writer.writerow([r.student, *[r.exercises[i].score for i in ids], r.total, r.percent, r.status.value,
-                             r.reason])
+        writer.writerow(["student", *[f"chapter {c}" for c in chapters], "total", "percent", "status", "reason"])
+        writer.writerow(["(points possible)", *[book.points_possible(c) for c in chapters], book.points_possible(),
+                         100, "", ""])
+        for row in book.students():
+            scores = ["" if row.scores[c] is None else row.scores[c] for c in chapters]
+            writer.writerow([row.student, *scores, row.total, row.percent, row.status, row.reason])
+
+
+def write_chapter_csv(path: Path, book: Gradebook, chapter: str) -> None:
+    exercises = book.exercises(chapter)
+    ids = [e["id"] for e in exercises]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "file", *ids, "total", "percent", "status", "reason"])
+        writer.writerow(["(points possible)", "", *[e["points"] for e in exercises], book.points_possible(chapter),
+                         100, "", ""])
+        for r in book.of_chapter(chapter):
+            writer.writerow([student_of(r.student), r.file, *[r.exercises[i].score for i in ids], r.total, r.percent,
+                             r.status.value, r.reason])
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that an interrupted run leaves the old file or the new, never half."""
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text)
+    partial.replace(path)
 
 
 def feedback_page(record: SubmissionRecord, exercises: list[dict[str, Any]]) -> str:
@@ -106,7 +120,4 @@ def load_cached(out: Path, student: str) -> SubmissionRecord | None:
 
 def save_cached(out: Path, record: SubmissionRecord) -> None:
     """Write the record atomically, so an interrupted run leaves no half-written file."""
-    target = _cache_path(out, record.student)
-    partial = target.with_suffix(".tmp")
-    partial.write_text(json.dumps(record.to_json(), indent=1))
-    partial.replace(target)
+    write_atomically(_cache_path(out, record.student), json.dumps(record.to_json(), indent=1))
