@@ -2,7 +2,7 @@
 and the class graded in shards then merged.
 
 The class is small (four notebooks that run, of two chapters, a few cells each, and three broken files), so
-grading it costs seconds. Expected gradebooks are written out by hand from the rules the README states:
+grading it costs seconds. Expected gradebooks are written out by hand from the rules book/instructors.md states:
 a correct answer earns its exercise's points (the catalogue's, the only number taken from the package), a
 stub or a missing cell earns 0, a student's chapter is the best of their submissions of it, the course total
 is the sum over chapters. The merge is compared with an unsharded run of the same class, file by file.
