@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -28,8 +29,16 @@ REPO = "dl-book/interactive-deep-learning"
 CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
 EDITIONS = ("chapters", "solutions")  # the student edition and the worked solutions
 CHAPTER_PAGES = [f"{edition}/{stem}" for stem in CHAPTERS for edition in EDITIONS]
-FRONT_PAGES = ["index", "book/intro", "book/how_to_use", "book/notation", "book/glossary", "book/references",
-               "search", "genindex"]
+
+
+def toc_pages() -> list[str]:
+    """Every page _toc.yml lists (its root, then each part's files), so a page added to the book is tested."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    return [toc["root"]] + [entry["file"] for part in toc.get("parts", []) for entry in part.get("chapters", [])]
+
+
+# The pages that are not chapters: index.html (a redirect to the root), the book's own pages, search, genindex.
+FRONT_PAGES = ["index"] + [name for name in toc_pages() if not name.startswith(EDITIONS)] + ["search", "genindex"]
 VIEWPORT = {"width": 1280, "height": 800}  # a common laptop screen: code must fit on it
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
@@ -129,6 +138,18 @@ def open_tab(browser, server: str):
     context.close()
     assert not outside, f"requests left 127.0.0.1: {outside[:10]}"
     assert not problems, "JavaScript errors in the browser:\n" + "\n".join(problems[:20])
+
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"  # for the tests only: see its README
+
+
+def run_axe(tab, options: dict | None = None) -> dict:
+    """Run axe-core on the page open in `tab` and return its results (violations with every node; passes,
+    incomplete and inapplicable rules with at most one node each). The script is injected into the page from
+    tests/vendor, not requested: the site never loads it."""
+    if not tab.evaluate("() => typeof window.axe === 'object'"):
+        tab.add_script_tag(path=str(AXE))
+    return tab.evaluate("options => axe.run(document, options)", {"resultTypes": ["violations"], **(options or {})})
 
 
 def visit(tab, server: str, name: str) -> None:

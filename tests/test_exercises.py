@@ -284,3 +284,35 @@ def test_the_catalogue_listing_names_every_exercise_and_its_kind(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(exercises.catalogue())
     assert "implement a function" in lines[1] and "compute a number" in lines[0]
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2's contrast ratio of two #rrggbb colours (1 to 21), from the relative luminance of sRGB."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    light, dark = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_contrast_ratio_matches_wcag_examples():
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21)
+    assert contrast_ratio("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)  # the classic near miss
+
+
+@pytest.mark.parametrize("answer", [unbiased, biased, stub, lambda x: x / 0 + undefined_name],  # noqa: F821
+                         ids=["correct", "incorrect", "not_attempted", "error"])
+def test_every_verdict_box_is_readable_on_its_own_background(answer):
+    """The box sets its own background and text colour (a dark notebook theme or the site's dark mode would
+    otherwise put our colours on a dark or grey ground); its headline and body text reach WCAG AA (4.5:1)."""
+    import re
+
+    from helpers.exercises import feedback
+
+    box = feedback.to_html(assess("01.unbiased_variance", answer))
+    background = re.search(r"background:(#[0-9a-f]{6})", box).group(1)
+    text = re.search(r";color:(#[0-9a-f]{6})", box).group(1)
+    headline = re.search(r"<strong style='color:(#[0-9a-f]{6})'>", box).group(1)
+    assert contrast_ratio(headline, background) >= 4.5, (headline, background)
+    assert contrast_ratio(text, background) >= 4.5, (text, background)

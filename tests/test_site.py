@@ -1,14 +1,18 @@
 """The website: it builds with warnings as errors, every page loads nothing from outside the site, and in a
 real browser (headless Chromium, 1280 x 800) no page raises a JavaScript error or logs a console error or
 warning, code cells show 120-character lines without horizontal scrolling, math is typeset, an explorer's
-slider changes its figure and the launch links point at the right notebooks."""
+slider changes its figure, search finds every chapter, the launch links point at the right notebooks, and
+axe-core finds no serious or critical accessibility problem on any page of the book (counts by impact in
+_build/axe-report.json)."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from site_support import CHAPTER_PAGES, CHAPTERS, EXTERNAL, FRONT_PAGES, REPO, visit
+from site_support import AXE, CHAPTER_PAGES, CHAPTERS, EDITIONS, EXTERNAL, FRONT_PAGES, REPO, ROOT, run_axe, visit
 
 pytestmark = pytest.mark.site
 
@@ -36,6 +40,7 @@ def test_no_page_or_stylesheet_loads_anything_from_outside(site):
             offenders.append(f"{path.relative_to(site)}: {match.group(0)[:120]}")
     assert not offenders, "\n".join(offenders[:20])
     assert (site / "_static" / "mathjax" / "tex-chtml.js").exists(), "MathJax is vendored"
+    assert not [p for p in site.rglob("*") if "axe" in p.name.lower()], "axe-core is for the tests, not the site"
 
 
 @pytest.mark.parametrize("stem", CHAPTERS)
@@ -63,10 +68,11 @@ def test_bibliography_is_rendered(site):
 # ---- in a browser ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", FRONT_PAGES + CHAPTER_PAGES)
+@pytest.mark.parametrize("name", FRONT_PAGES)
 def test_no_javascript_errors(tab, server, name):
     """Every page loads without an uncaught exception, a console error or warning or a failed request (the
-    `tab` fixture fails the test on any of them and lists them)."""
+    `tab` fixture fails the test on any of them and lists them). The chapter pages are checked by the same
+    fixture in each of the tests below that open them (explorer, code width, accessibility)."""
     visit(tab, server, name)
     assert tab.title(), name
     problems, tab.problems[:] = list(tab.problems), []  # reported here, not again by the fixture
@@ -131,25 +137,34 @@ def test_landing_page_renders(tab, server):
     assert tab.locator("nav.bd-docs-nav a", has_text="Learning and estimation").count() >= 1
 
 
-@pytest.mark.parametrize("stem", CHAPTERS)
-def test_chapter_math_and_explorer_in_the_browser(tab, server, stem):
-    tab.goto(f"{server}/chapters/{stem}.html")
-    tab.wait_for_selector("mjx-container", state="attached", timeout=30_000)
+@pytest.mark.parametrize("name", CHAPTER_PAGES)
+def test_chapter_math_and_explorer_in_the_browser(tab, server, name):
+    """Math is typeset; the first explorer's slider, moved from the keyboard, changes the frame, the value
+    shown and announced, and the frame's alt text (the figure and its new setting)."""
+    visit(tab, server, name)
     assert tab.locator("mjx-container").count() >= 5, "math is typeset by the vendored MathJax"
 
     explorer = tab.locator(".helpers-explorer").first
     explorer.scroll_into_view_if_needed()
     image, slider = explorer.locator("img"), explorer.locator("input[type=range]").first
-    before, label_before = image.get_attribute("src"), explorer.locator("output").first.inner_text()
+    shown = explorer.locator("output").first
+    before, alt_before, value_before = image.get_attribute("src"), image.get_attribute("alt"), shown.inner_text()
     slider.focus()
-    tab.keyboard.press("ArrowRight")
+    tab.keyboard.press("ArrowRight" if slider.input_value() != slider.get_attribute("max") else "ArrowLeft")
     tab.wait_for_function(
         "([el, src]) => el.getAttribute('src') !== src", arg=[image.element_handle(), before], timeout=5_000
     )
     assert image.get_attribute("src").startswith("data:image/png;base64,")
-    assert explorer.locator("output").first.inner_text() != label_before
+    value = shown.inner_text()
+    assert value != value_before
+    assert slider.get_attribute("aria-valuetext") == value, "a screen reader announces the value shown"
+    label = slider.evaluate("input => [...input.labels].map(l => l.textContent.trim()).join(' ')")
+    assert label, "the slider has a <label for>"
+    alt = image.get_attribute("alt")
+    assert alt != alt_before and f"{label} = {value}" in alt, f"the frame's alt text follows the slider: {alt!r}"
 
-    colab = tab.locator(f"a[href*='colab.research.google.com/github/{REPO}/blob/main/chapters/{stem}.ipynb']")
+    edition, stem = name.split("/")
+    colab = tab.locator(f"a[href*='colab.research.google.com/github/{REPO}/blob/main/{edition}/{stem}.ipynb']")
     assert colab.count() >= 1
 
 
@@ -167,3 +182,133 @@ def test_dark_mode_and_search(tab, server):
     tab.goto(server + "/search.html?q=variance")
     tab.wait_for_selector("#search-results li", timeout=20_000)
     assert tab.locator("#search-results li a", has_text="Learning and estimation").count() >= 1
+
+
+# One distinctive term from each chapter (most of them glossary terms) that the site's search must find there.
+SEARCH_TERMS = {
+    "01_learning_and_estimation": "overfitting",
+    "02_maximum_likelihood": "Kullback",
+    "03_feedforward_networks": "backpropagation",
+    "04_optimization": "Nesterov",
+    "05_regularization": "ridge",
+    "06_convolutional_networks": "receptive",
+    "07_recurrent_networks": "LSTM",
+    "08_attention_and_transformers": "transformer",
+    "09_autoencoders": "Boltzmann",
+    "10_generative_models": "reparameterization",
+    "11_hypothesis_tests_and_evaluation": "Welch",
+}
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_search_finds_a_term_of_every_chapter(tab, server, stem):
+    """search.html?q=TERM lists the chapter's page (Sphinx's search, on the index the build wrote)."""
+    assert stem in SEARCH_TERMS, f"add a term of chapter {stem} to SEARCH_TERMS in tests/test_site.py"
+    tab.goto(f"{server}/search.html?q={SEARCH_TERMS[stem]}")
+    tab.wait_for_function(
+        "() => (document.querySelector('#search-results .search-summary') || {}).textContent"
+        "?.startsWith('Search finished')", timeout=30_000
+    )
+    found = tab.locator("#search-results li a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert any(href.split("?")[0].endswith(f"chapters/{stem}.html") for href in found), (
+        f"searching {SEARCH_TERMS[stem]!r} does not list chapters/{stem}: {found[:10]}"
+    )
+
+
+# ---- accessibility (axe-core) --------------------------------------------------------------------------
+
+AXE_PAGES = [name for name in FRONT_PAGES if name != "index"] + CHAPTER_PAGES  # index.html only redirects
+# A problem of one of these impacts fails the test. heading-order is "moderate" in axe, but headings in order
+# are how a screen-reader user moves through a chapter, so it fails the test too.
+BLOCKING_IMPACTS = ("critical", "serious")
+BLOCKING_RULES = ("heading-order",)
+# The rules the issue names; each must have run on every page (and, on a chapter, found something to check).
+NAMED_RULES = ("color-contrast", "image-alt", "label", "heading-order")
+IMPACTS = ("critical", "serious", "moderate", "minor")
+AXE_REPORT = ROOT / "_build" / "axe-report.json"
+
+
+@pytest.fixture(scope="module")
+def axe_report():
+    """Collects axe's counts per page; written to _build/axe-report.json, with a one-line summary, at the end."""
+    report: dict[str, dict] = {}
+    yield report
+    if not report:
+        return
+    totals = Counter()
+    for counts in report.values():
+        totals.update({impact: counts["nodes"][impact] for impact in IMPACTS})
+    axe_version = AXE.read_text(errors="replace")[:40].split("axe v")[1].split()[0]
+    AXE_REPORT.write_text(json.dumps({"axe-core": axe_version, "totals": dict(totals), "pages": report}, indent=1))
+    print(f"\naxe-core {axe_version} on {len(report)} page views: " + ", ".join(
+        f"{totals[impact]} {impact}" for impact in IMPACTS) + f" (violating nodes; per page: {AXE_REPORT})")
+
+
+def axe_counts(results: dict) -> dict:
+    """Violating nodes by impact, and each violated rule with its impact and node count."""
+    nodes = Counter()
+    for violation in results["violations"]:
+        nodes[violation["impact"]] += len(violation["nodes"])
+    return {
+        "nodes": {impact: nodes[impact] for impact in IMPACTS},
+        "rules": {v["id"]: {"impact": v["impact"], "nodes": len(v["nodes"])} for v in results["violations"]},
+    }
+
+
+def describe(violations: list[dict]) -> str:
+    """One line per rule (id, impact, how many nodes, what it asks) and the first selectors it failed on."""
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['help']}")
+        for node in v["nodes"][:4]:
+            summary = node.get("failureSummary", "").replace("\n", " ")[:200]
+            lines.append(f"    {' '.join(map(str, node['target']))}  {summary}")
+    return "\n".join(lines)
+
+
+def images_without_a_description(tab) -> list[str]:
+    """Figures whose alt text is no description: missing, or a file name (myst-nb's default for a notebook
+    output without `mystnb.image.alt`). Decorative images (alt="", role presentation) do not count."""
+    return tab.evaluate(r"""() => [...document.querySelectorAll('main img')]
+        .filter(img => !img.hasAttribute('alt') || /\.(png|jpe?g|svg|gif|webp)$/i.test(img.alt.trim()))
+        .map(img => (img.getAttribute('alt') || img.src).slice(0, 100))""")
+
+
+def assert_accessible(results: dict, name: str) -> None:
+    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS or v["id"] in BLOCKING_RULES]
+    assert not blocking, f"{name}: axe-core finds\n" + describe(blocking)
+
+
+@pytest.mark.parametrize("name", AXE_PAGES)
+def test_axe_finds_no_serious_accessibility_problem(tab, server, name, axe_report):
+    """axe-core's whole rule set (WCAG 2.x A and AA and best practices) on the page as a reader gets it, in
+    light mode: no critical or serious violation and headings in order; every figure described."""
+    visit(tab, server, name)
+    results = run_axe(tab)
+    axe_report[name] = axe_counts(results)
+    kinds = ("violations", "passes", "incomplete", "inapplicable")
+    ran = {rule["id"]: kind for kind in kinds for rule in results[kind]}
+    assert set(NAMED_RULES) <= set(ran), f"{name}: axe did not run {set(NAMED_RULES) - set(ran)}"
+    if name.startswith(EDITIONS):  # figures, an explorer's sliders, text and headings: the rules apply
+        applied = [rule for rule in NAMED_RULES if ran[rule] != "inapplicable"]
+        assert applied == list(NAMED_RULES), f"{name}: nothing to check for {set(NAMED_RULES) - set(applied)}"
+    assert_accessible(results, name)
+    undescribed = images_without_a_description(tab)
+    axe_report[name]["images without a description"] = len(undescribed)
+    assert not undescribed, f"{name}: {len(undescribed)} figures have no alt text (mystnb.image.alt): {undescribed[:3]}"
+
+
+# Dark mode changes only colours, so only the contrast rule runs there, on the pages that show every kind of
+# colour the site has: the front page's text and links, a student edition's code, verdict boxes ("not
+# attempted") and explorer, and the worked solutions' verdict boxes ("correct").
+DARK_PAGES = ["book/intro", "book/how_to_use", f"chapters/{CHAPTERS[0]}", f"solutions/{CHAPTERS[0]}"]
+
+
+@pytest.mark.parametrize("name", DARK_PAGES)
+def test_axe_finds_enough_contrast_in_dark_mode(tab, server, name, axe_report):
+    tab.emulate_media(color_scheme="dark")  # the theme's default mode is "auto": it follows the system
+    visit(tab, server, name)
+    assert tab.evaluate("document.documentElement.dataset.theme") == "dark"
+    results = run_axe(tab, {"runOnly": ["color-contrast"]})
+    axe_report[f"{name} (dark mode, contrast only)"] = axe_counts(results)
+    assert_accessible(results, f"{name} in dark mode")

@@ -39,6 +39,23 @@ def test_html_player_is_self_contained_and_starts_at_the_start_value():
     assert f"src='data:image/png;base64,{payload['frames']['2']}'" in page
 
 
+def test_html_player_names_its_sliders_and_describes_its_frame():
+    """Each slider is labelled (<label for>), announces its value rather than its position and has an
+    <output for>; the frame's alt text names the figure and the setting shown (the browser test in
+    tests/test_site.py checks that it follows the sliders)."""
+    ex = explorer(render, "Lines", a=Slider([1, 2, 3], 2, "slope a"), b=Slider([0.5, 4.0], 4.0))
+    page = ex.to_html()
+    ids = re.findall(r"<input type='range'[^>]* id='([^']+)'", page)
+    assert len(ids) == 2 and len(set(ids)) == 2
+    for control, name, shown in zip(ids, ["slope a", "b"], ["2", "4"]):
+        assert f"<label for='{control}' " in page and f">{name}</label>" in page
+        assert f"<output for='{control}'>{shown}</output>" in page
+    assert re.findall(r"aria-valuetext='([^']*)'", page) == ["2", "4"]
+    assert "alt='Lines: slope a = 2, b = 4'" in page
+    assert ex.alt_text((0, 0)) == "Lines: slope a = 1, b = 0.5"
+    assert "alt='Explorer figure: a = 1'" in explorer(lambda a: render(a, 1), a=Slider([1, 2])).to_html()
+
+
 def test_mime_bundle_has_widget_html_and_text():
     bundle = explorer(lambda a: render(a, 1), a=Slider([1, 2]))._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html", WIDGET_VIEW}

@@ -13,12 +13,23 @@ ICONS = {
     Outcome.NOT_ATTEMPTED: "✏️",
     Outcome.ERROR: "⚠️",
 }
+# The verdict box carries its own background and text colour, so it reads the same on a white page, in a dark
+# notebook theme and on the website in dark mode (where the theme shows HTML outputs on #ced6dd). Each
+# outcome's colour (the headline and the left border) against its background, WCAG contrast ratios, at least
+# 4.5 for text (tests/test_exercises.py computes them): 6.6, 6.8, 7.2, 6.2; the body text 14 to 15.
 COLOURS = {
-    Outcome.CORRECT: "#1b7f3b",
-    Outcome.INCORRECT: "#b3261e",
-    Outcome.NOT_ATTEMPTED: "#5f6368",
-    Outcome.ERROR: "#b06000",
+    Outcome.CORRECT: "#166534",
+    Outcome.INCORRECT: "#a3211a",
+    Outcome.NOT_ATTEMPTED: "#4d5156",
+    Outcome.ERROR: "#8a4b00",
 }
+BACKGROUNDS = {
+    Outcome.CORRECT: "#eef8f1",
+    Outcome.INCORRECT: "#fdf0ef",
+    Outcome.NOT_ATTEMPTED: "#f1f3f4",
+    Outcome.ERROR: "#fdf4e7",
+}
+TEXT_COLOUR = "#1f2328"
 
 # A message about the answer that starts with what it did reads as a sentence after "your answer".
 ANSWER_VERBS = ("returned ", "raised ", "calls ", "changed ", "left ")
@@ -77,10 +88,11 @@ def text(report: Report, next_hint: str | None = None) -> str:
 
 def to_html(report: Report, next_hint: str | None = None) -> str:
     head, *body = lines(report, next_hint)
-    colour = COLOURS[report.outcome]
+    colour, background = COLOURS[report.outcome], BACKGROUNDS[report.outcome]
     items = "".join(f"<div style='margin-left:1.2em'>{html.escape(line)}</div>" for line in body)
     return (
         f"<div class='exercise-check exercise-{report.outcome.name.lower()}' "
-        f"style='border-left:4px solid {colour};padding:4px 10px;margin:4px 0;font-family:sans-serif'>"
+        f"style='border-left:4px solid {colour};background:{background};color:{TEXT_COLOUR};"
+        f"padding:4px 10px;margin:4px 0;font-family:sans-serif'>"
         f"<strong style='color:{colour}'>{html.escape(head)}</strong>{items}</div>"
     )
