@@ -184,6 +184,25 @@ def test_dark_mode_and_search(tab, server):
     assert tab.locator("#search-results li a", has_text="Learning and estimation").count() >= 1
 
 
+
+def test_colour_mode_button_is_named_by_the_mode_it_shows(tab, server):
+    """The theme's colour-mode button shows one icon (Light, Dark or System Settings); book.js names the button
+    after it, so what a reader sees is part of its name (axe's label-content-name-mismatch), at every click."""
+    visit(tab, server, "book/intro")
+    button = tab.locator("button.theme-switch-button:visible").first
+    seen = set()
+    for _ in range(3):
+        shown = button.evaluate("""button => {
+            const icon = button.querySelector(`.theme-switch[data-mode='${document.documentElement.dataset.mode}']`);
+            const title = icon.getAttribute('title') || icon.querySelector('title').textContent;  // <i> or <svg>
+            return [getComputedStyle(icon).display, title];
+        }""")
+        assert shown[0] != "none", "the icon of the current mode is the one shown"
+        assert button.get_attribute("aria-label") == f"Color mode: {shown[1]}"
+        seen.add(shown[1])
+        button.click()
+    assert seen == {"Light", "Dark", "System Settings"}
+
 # One distinctive term from each chapter (most of them glossary terms) that the site's search must find there.
 SEARCH_TERMS = {
     "01_learning_and_estimation": "overfitting",

@@ -44,7 +44,9 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const button of document.querySelectorAll(".theme-switch-button")) {
       const mode = document.documentElement.dataset.mode;  // the theme shows the icon of this mode
       const shown = button.querySelector(`.theme-switch[data-mode='${mode}']`);
-      button.setAttribute("aria-label", shown ? `Color mode: ${shown.title}` : "Color mode");
+      // Font Awesome's script may already have swapped the <i title> for an <svg> holding a <title>
+      const title = shown && (shown.getAttribute("title") || shown.querySelector("title")?.textContent);
+      button.setAttribute("aria-label", title ? `Color mode: ${title}` : "Color mode");
     }
   };
   nameColourModeButtons();
