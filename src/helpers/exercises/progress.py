@@ -84,7 +84,7 @@ def progress(chapter: str | int | None = None) -> None:
     )
     html_text = (
         f"<table class='exercise-progress'><caption>Chapter {chapter}: {html.escape(total)}</caption>"
-        "<thead><tr><th></th><th>exercise</th><th>title</th><th>points</th><th>last verdict</th></tr></thead>"
+        "<thead><tr><th>mark</th><th>exercise</th><th>title</th><th>points</th><th>last verdict</th></tr></thead>"
         f"<tbody>{cells}</tbody></table>"
     )
     show("\n".join(text_lines), html_text)
