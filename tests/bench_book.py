@@ -11,23 +11,20 @@ Each function measures one thing and returns ``{key: Measured(value, how)}``:
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from bench_references import Measured
+from site_support import jupyter_book_build, site_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -75,22 +72,10 @@ def notebook_times(chapters: list[str] | None = None) -> dict[str, Measured]:
 # ---- the website -------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def site_lock() -> Iterator[None]:
-    """The lock tests/site_support.py's builds hold: one `jupyter-book build` into _build/ at a time."""
-    (ROOT / "_build").mkdir(exist_ok=True)
-    with open(ROOT / "_build" / ".site-build.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def build_site() -> float:
-    """Run `make book`'s build (cached: only changed notebooks execute) and return its seconds."""
-    env = {k: v for k, v in os.environ.items() if k != "HELPERS_STRICT"}
-    jb = Path(sys.executable).with_name("jupyter-book")
+    """Run `make book`'s build (cached: only changed notebooks execute) and return its seconds. Hold site_lock."""
     start = time.perf_counter()
-    result = subprocess.run([str(jb), "build", ".", "--warningiserror", "--keep-going"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    result = jupyter_book_build()
     if result.returncode != 0:
         raise RuntimeError("the site build failed:\n" + (result.stdout + result.stderr)[-3000:])
     return time.perf_counter() - start

@@ -17,6 +17,8 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,16 +57,28 @@ EXTERNAL = re.compile(
 
 
 
-def build_site() -> Path:
-    """Build the book exactly as `make book` does (cached execution makes a rebuild fast); return _build/html."""
-    env = {k: v for k, v in os.environ.items() if k != "HELPERS_STRICT"}
-    env["HELPERS_PROGRESS"] = "0"
-    jb = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jb), "build", str(ROOT), "--warningiserror", "--keep-going"]
+@contextmanager
+def site_lock() -> Iterator[None]:
+    """Hold the exclusive lock on _build/.site-build.lock: one `jupyter-book build` into _build/ at a time."""
     (ROOT / "_build").mkdir(exist_ok=True)
     with open(ROOT / "_build" / ".site-build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+        yield
+
+
+def jupyter_book_build(*options: str) -> subprocess.CompletedProcess:
+    """One `make book` build (warnings are errors; cached execution: only changed notebooks run). Hold the lock."""
+    env = {k: v for k, v in os.environ.items() if k != "HELPERS_STRICT"}
+    env["HELPERS_PROGRESS"] = "0"
+    jb = Path(sys.executable).with_name("jupyter-book")
+    command = [str(jb), "build", str(ROOT), "--warningiserror", "--keep-going", *options]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
+
+
+def build_site() -> Path:
+    """Build the book exactly as `make book` does (cached execution makes a rebuild fast); return _build/html."""
+    with site_lock():
+        result = jupyter_book_build()
         log = result.stdout + result.stderr
         assert result.returncode == 0, "the site build failed (warnings are errors):\n" + log[-6000:]
         # Sphinx copies html_static_path only when it writes a page: after an edit to book/_static alone, a
@@ -72,8 +86,7 @@ def build_site() -> Path:
         copies = {f: HTML / "_static" / f.name for f in STATIC.iterdir() if f.is_file()}
         stale = [f for f, copy in copies.items() if not copy.exists() or copy.read_bytes() != f.read_bytes()]
         if stale:
-            result = subprocess.run([*command, "--all"], cwd=ROOT, env=env, capture_output=True, text=True,
-                                    timeout=1500)
+            result = jupyter_book_build("--all")
             assert result.returncode == 0, "the site build failed:\n" + (result.stdout + result.stderr)[-6000:]
     return HTML
 
